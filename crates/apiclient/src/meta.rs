@@ -1,0 +1,970 @@
+//! Port of apimachinery `pkg/apis/meta/v1` (types.go, meta.go, watch.go) and
+//! `pkg/runtime/schema`: the metadata every object carries, the list and watch envelopes, and
+//! the option structs that become query parameters.
+//!
+//! Data flow: the server's JSON is decoded straight into these types (`List<T>` for a list,
+//! [`WatchEvent<T>`] for each line of a watch). Code that must work on any object — the pager,
+//! the informer's cache key function — reads it through the [`Object`] trait; code that must
+//! build a URL reads the type's coordinates through the [`Resource`] trait.
+//!
+//! Differs from Go: timestamps stay the RFC 3339 strings the server sent (no date library in
+//! the public API); absent strings read as `""` through [`Object`], as in Go's getters.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The labels or annotations of an object. An empty map is what Go's getter returns for nil.
+pub type StringMap = BTreeMap<String, String>;
+
+static EMPTY_MAP: StringMap = BTreeMap::new();
+
+/// Port of metav1.TypeMeta: `apiVersion` and `kind`, flattened into every object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeMeta {
+    /// `group/version`, or `version` alone for the core group (`v1`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub api_version: String,
+    /// The kind, e.g. `Pod`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+}
+
+/// Port of metav1.ObjectMeta: the metadata of a persisted object.
+///
+/// Differs from Go: `managed_fields` keeps each entry's `fieldsV1` as JSON, and timestamps are
+/// strings, so a round trip never loses or reformats anything.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    /// Unique within a namespace; required when creating unless `generate_name` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Prefix the server extends into a unique name when `name` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_name: Option<String>,
+    /// Namespace of a namespaced object; absent for cluster-scoped ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Deprecated self link; servers no longer set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_link: Option<String>,
+    /// Server-assigned unique id for this incarnation of the object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// Opaque version used for optimistic concurrency and for watches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    /// Sequence number of spec changes, set by the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+    /// RFC 3339 creation time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_timestamp: Option<String>,
+    /// RFC 3339 time after which the object will be deleted; set means "being deleted".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_timestamp: Option<String>,
+    /// Grace period the deletion was requested with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_grace_period_seconds: Option<i64>,
+    /// Labels used by selectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<StringMap>,
+    /// Annotations: arbitrary non-identifying metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<StringMap>,
+    /// Objects this one depends on (garbage collection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_references: Option<Vec<OwnerReference>>,
+    /// Finalizers that must be removed before the object is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finalizers: Option<Vec<String>>,
+    /// Server-side apply bookkeeping; often half an object's bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub managed_fields: Option<Vec<ManagedFieldsEntry>>,
+}
+
+/// Port of metav1.OwnerReference.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReference {
+    /// API version of the owner.
+    pub api_version: String,
+    /// Kind of the owner.
+    pub kind: String,
+    /// Name of the owner.
+    pub name: String,
+    /// UID of the owner.
+    pub uid: String,
+    /// True if the owner is the managing controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<bool>,
+    /// True if the owner cannot be deleted before this object is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_owner_deletion: Option<bool>,
+}
+
+/// Port of metav1.ManagedFieldsEntry.
+///
+/// Differs from Go: `fieldsV1` is a JSON value rather than raw bytes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedFieldsEntry {
+    /// The field manager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    /// `Apply` or `Update`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// Version of the fields set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// When the entry was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Format of `fields_v1`; only `FieldsV1` exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields_type: Option<String>,
+    /// The field set.
+    #[serde(default, rename = "fieldsV1", skip_serializing_if = "Option::is_none")]
+    pub fields_v1: Option<serde_json::Value>,
+    /// The subresource the entry applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subresource: Option<String>,
+}
+
+/// Port of metav1.ListMeta: the metadata of a list response.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListMeta {
+    /// The version of the collection this list reflects; start a watch from here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    /// Set when the list was cut at `limit`: pass it as `continue` to get the next page.
+    #[serde(default, rename = "continue", skip_serializing_if = "Option::is_none")]
+    pub continue_token: Option<String>,
+    /// How many items remain after this page, when the server can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_item_count: Option<i64>,
+    /// Deprecated self link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_link: Option<String>,
+}
+
+/// Port of metav1.Status: the body the server sends with every error (and for some deletes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    /// `v1` and `Status`.
+    #[serde(flatten)]
+    pub types: TypeMeta,
+    /// List metadata; a 410 on a continue page carries a fresh continue token here.
+    #[serde(default)]
+    pub metadata: ListMeta,
+    /// `Success` or `Failure`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub status: String,
+    /// Human-readable description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Machine-readable reason (`NotFound`, `Conflict`, ...); empty means unknown.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Extra detail about the failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<StatusDetails>,
+    /// The HTTP status code; 0 if not set.
+    #[serde(default)]
+    pub code: i32,
+}
+
+/// Port of metav1.StatusDetails.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusDetails {
+    /// Name of the object the status is about.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    /// Group of the object.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub group: String,
+    /// Kind (often the plural resource) of the object.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// UID of the object.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub uid: String,
+    /// Individual causes, e.g. one per invalid field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StatusCause>,
+    /// Seconds the client should wait before retrying; 0 means no advice.
+    #[serde(default)]
+    pub retry_after_seconds: i32,
+}
+
+/// Port of metav1.StatusCause.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCause {
+    /// Machine-readable cause (`FieldValueInvalid`, `ResourceVersionTooLarge`, ...).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// Human-readable description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// The field path at fault, e.g. `spec.containers[0].image`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub field: String,
+}
+
+/// A list response: Go's `XxxList` types (e.g. `v1.PodList`) as one generic type.
+///
+/// Port of the list kinds in apimachinery; differs from Go in being generic over the item.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: DeserializeOwned", serialize = "T: Serialize"))]
+pub struct List<T> {
+    /// `apiVersion` and `kind` (`PodList`).
+    #[serde(flatten)]
+    pub types: TypeMeta,
+    /// Resource version and continue token.
+    #[serde(default)]
+    pub metadata: ListMeta,
+    /// The items; a JSON `null` decodes as empty.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub items: Vec<T>,
+}
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List {
+            types: TypeMeta::default(),
+            metadata: ListMeta::default(),
+            items: Vec::new(),
+        }
+    }
+}
+
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// One event of a watch. Port of apimachinery `pkg/watch`'s Event and metav1.WatchEvent.
+///
+/// Differs from Go: an `ERROR` event never appears here; the watch stream turns it into
+/// `Err(Error::Api(..))` carrying its [`Status`], so `?` handles it like any API error.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WatchEvent<T> {
+    /// `ADDED`: the object appeared (or was listed, for a watch with initial events).
+    Added(T),
+    /// `MODIFIED`: a new version of the object.
+    Modified(T),
+    /// `DELETED`: the last version of the object before deletion.
+    Deleted(T),
+    /// `BOOKMARK`: only a resource version to resume from; no object changed.
+    Bookmark(Bookmark),
+}
+
+/// The payload of a `BOOKMARK` event: the object has only kind, apiVersion and a
+/// resourceVersion (plus the `k8s.io/initial-events-end` annotation after initial events).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bookmark {
+    /// `apiVersion` and `kind` of the watched type.
+    #[serde(flatten)]
+    pub types: TypeMeta,
+    /// Only `resource_version` and `annotations` are set.
+    #[serde(default)]
+    pub metadata: BookmarkMeta,
+}
+
+/// Metadata of a [`Bookmark`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookmarkMeta {
+    /// The resource version to resume the watch from.
+    #[serde(default)]
+    pub resource_version: String,
+    /// Annotations; see [`Bookmark::is_initial_events_end`].
+    #[serde(default, skip_serializing_if = "StringMap::is_empty")]
+    pub annotations: StringMap,
+}
+
+/// The annotation the server puts on the bookmark that ends a watch's initial events.
+/// Port of metav1.InitialEventsAnnotationKey.
+pub const INITIAL_EVENTS_END_ANNOTATION: &str = "k8s.io/initial-events-end";
+
+impl Bookmark {
+    /// True for the bookmark that closes the initial events of a `sendInitialEvents` watch.
+    pub fn is_initial_events_end(&self) -> bool {
+        self.metadata
+            .annotations
+            .get(INITIAL_EVENTS_END_ANNOTATION)
+            .map(String::as_str)
+            == Some("true")
+    }
+}
+
+impl<T> WatchEvent<T> {
+    /// The Go event type string (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            WatchEvent::Added(_) => "ADDED",
+            WatchEvent::Modified(_) => "MODIFIED",
+            WatchEvent::Deleted(_) => "DELETED",
+            WatchEvent::Bookmark(_) => "BOOKMARK",
+        }
+    }
+}
+
+/// A watch line as sent on the wire, before `ERROR` is split off: the decoder's input.
+///
+/// Port of metav1.WatchEvent; the object is decoded in the same pass when `type` precedes
+/// `object` (as servers send it), and buffered as JSON otherwise.
+#[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // short-lived: unpacked right after decoding
+pub enum RawWatchEvent<T> {
+    /// A normal event.
+    Event(WatchEvent<T>),
+    /// An `ERROR` event and its status.
+    Error(Status),
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for RawWatchEvent<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RawWatchEventVisitor(std::marker::PhantomData))
+    }
+}
+
+struct RawWatchEventVisitor<T>(std::marker::PhantomData<T>);
+
+#[derive(Clone, Copy)]
+enum EventType {
+    Added,
+    Modified,
+    Deleted,
+    Bookmark,
+    Error,
+}
+
+impl EventType {
+    fn parse<E: de::Error>(s: &str) -> Result<Self, E> {
+        Ok(match s {
+            "ADDED" => EventType::Added,
+            "MODIFIED" => EventType::Modified,
+            "DELETED" => EventType::Deleted,
+            "BOOKMARK" => EventType::Bookmark,
+            "ERROR" => EventType::Error,
+            other => return Err(E::custom(format!("unknown watch event type {other:?}"))),
+        })
+    }
+}
+
+/// The object of an event, decoded according to the event type.
+#[allow(clippy::large_enum_variant)] // short-lived: unpacked right after decoding
+enum Decoded<T> {
+    Object(T),
+    Bookmark(Bookmark),
+    Status(Status),
+}
+
+fn decode_by_type<'de, T: DeserializeOwned, D: Deserializer<'de>>(
+    ty: EventType,
+    d: D,
+) -> Result<Decoded<T>, D::Error> {
+    Ok(match ty {
+        EventType::Added | EventType::Modified | EventType::Deleted => {
+            Decoded::Object(T::deserialize(d)?)
+        }
+        EventType::Bookmark => Decoded::Bookmark(Bookmark::deserialize(d)?),
+        EventType::Error => Decoded::Status(Status::deserialize(d)?),
+    })
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
+    type Value = RawWatchEvent<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a watch event object with `type` and `object`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut ty: Option<EventType> = None;
+        let mut decoded: Option<Decoded<T>> = None;
+        // Only used when `object` arrives before `type`.
+        let mut buffered: Option<serde_json::Value> = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" => {
+                    let s = map.next_value::<Cow<'de, str>>()?;
+                    ty = Some(EventType::parse(&s)?);
+                }
+                "object" => match ty {
+                    Some(t) => {
+                        decoded = Some(map.next_value_seed(DecodeSeed(t, Default::default()))?)
+                    }
+                    None => buffered = Some(map.next_value()?),
+                },
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let ty = ty.ok_or_else(|| de::Error::missing_field("type"))?;
+        let decoded = match (decoded, buffered) {
+            (Some(d), _) => d,
+            (None, Some(v)) => decode_by_type(ty, v).map_err(de::Error::custom)?,
+            (None, None) => return Err(de::Error::missing_field("object")),
+        };
+        Ok(match (ty, decoded) {
+            (EventType::Added, Decoded::Object(o)) => RawWatchEvent::Event(WatchEvent::Added(o)),
+            (EventType::Modified, Decoded::Object(o)) => {
+                RawWatchEvent::Event(WatchEvent::Modified(o))
+            }
+            (EventType::Deleted, Decoded::Object(o)) => {
+                RawWatchEvent::Event(WatchEvent::Deleted(o))
+            }
+            (EventType::Bookmark, Decoded::Bookmark(b)) => {
+                RawWatchEvent::Event(WatchEvent::Bookmark(b))
+            }
+            (EventType::Error, Decoded::Status(s)) => RawWatchEvent::Error(s),
+            _ => return Err(de::Error::custom("watch event type and object disagree")),
+        })
+    }
+}
+
+struct DecodeSeed<T>(EventType, std::marker::PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> de::DeserializeSeed<'de> for DecodeSeed<T> {
+    type Value = Decoded<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        decode_by_type(self.0, d)
+    }
+}
+
+/// Port of metav1.ResourceVersionMatch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResourceVersionMatch {
+    /// `NotOlderThan`: any data at least as new as the given resourceVersion.
+    NotOlderThan,
+    /// `Exact`: data at exactly the given resourceVersion.
+    Exact,
+}
+
+impl ResourceVersionMatch {
+    /// The query-parameter value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceVersionMatch::NotOlderThan => "NotOlderThan",
+            ResourceVersionMatch::Exact => "Exact",
+        }
+    }
+}
+
+/// Port of metav1.ListOptions: the query parameters of list and watch calls.
+///
+/// Differs from Go: `watch` is not a field; [`crate::rest::Request::watch`] and the typed
+/// clients' `watch` set it, so a list call cannot accidentally become a watch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// A label selector string (see [`crate::selectors::LabelSelector`]).
+    pub label_selector: Option<String>,
+    /// A field selector string, e.g. `metadata.name=web-1`.
+    pub field_selector: Option<String>,
+    /// `""` (absent): most recent, consistent read; `"0"`: any cached state; otherwise a version.
+    pub resource_version: Option<String>,
+    /// How `resource_version` is applied to lists.
+    pub resource_version_match: Option<ResourceVersionMatch>,
+    /// Maximum items per page; the server returns a continue token when it cuts.
+    pub limit: Option<i64>,
+    /// Continue token from the previous page.
+    pub continue_token: Option<String>,
+    /// Server-side timeout for a list or watch call.
+    pub timeout_seconds: Option<i64>,
+    /// Ask for BOOKMARK events on a watch.
+    pub allow_watch_bookmarks: bool,
+    /// Ask a watch to begin with synthetic ADDED events for the current state.
+    pub send_initial_events: Option<bool>,
+}
+
+impl ListOptions {
+    /// Sets `label_selector`.
+    #[must_use]
+    pub fn labels(mut self, selector: impl Into<String>) -> Self {
+        self.label_selector = Some(selector.into());
+        self
+    }
+
+    /// Sets `field_selector`.
+    #[must_use]
+    pub fn fields(mut self, selector: impl Into<String>) -> Self {
+        self.field_selector = Some(selector.into());
+        self
+    }
+
+    /// Sets `resource_version`.
+    #[must_use]
+    pub fn resource_version(mut self, rv: impl Into<String>) -> Self {
+        self.resource_version = Some(rv.into());
+        self
+    }
+
+    /// Sets `limit`.
+    #[must_use]
+    pub fn limit(mut self, limit: i64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// Sets `timeout_seconds`.
+    #[must_use]
+    pub fn timeout_seconds(mut self, secs: i64) -> Self {
+        self.timeout_seconds = Some(secs);
+        self
+    }
+
+    /// Sets `allow_watch_bookmarks`.
+    #[must_use]
+    pub fn bookmarks(mut self, on: bool) -> Self {
+        self.allow_watch_bookmarks = on;
+        self
+    }
+
+    /// The non-empty options as query pairs, named as the server expects them.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        let mut put = |k: &'static str, v: Option<String>| {
+            if let Some(v) = v.filter(|v| !v.is_empty()) {
+                q.push((k, v));
+            }
+        };
+        put("labelSelector", self.label_selector.clone());
+        put("fieldSelector", self.field_selector.clone());
+        put("resourceVersion", self.resource_version.clone());
+        put(
+            "resourceVersionMatch",
+            self.resource_version_match.map(|m| m.as_str().to_owned()),
+        );
+        put(
+            "limit",
+            self.limit.filter(|l| *l > 0).map(|l| l.to_string()),
+        );
+        put("continue", self.continue_token.clone());
+        put(
+            "timeoutSeconds",
+            self.timeout_seconds.map(|t| t.to_string()),
+        );
+        if self.allow_watch_bookmarks {
+            put("allowWatchBookmarks", Some("true".to_owned()));
+        }
+        put(
+            "sendInitialEvents",
+            self.send_initial_events.map(|b| b.to_string()),
+        );
+        q
+    }
+}
+
+/// Port of metav1.DeletionPropagation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PropagationPolicy {
+    /// Leave dependents in place.
+    Orphan,
+    /// Delete the object now, dependents in the background.
+    Background,
+    /// Delete dependents first, then the object.
+    Foreground,
+}
+
+/// Port of metav1.Preconditions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preconditions {
+    /// Delete only if the UID matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// Delete only if the resourceVersion matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+}
+
+/// Port of metav1.DeleteOptions, sent as the body of DELETE.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteOptions {
+    /// `meta.k8s.io/v1` / `DeleteOptions`.
+    #[serde(flatten)]
+    pub types: TypeMeta,
+    /// Seconds before the object is deleted; 0 means now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_period_seconds: Option<i64>,
+    /// Conditions that must hold for the delete to proceed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preconditions: Option<Preconditions>,
+    /// How dependents are handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propagation_policy: Option<PropagationPolicy>,
+    /// `["All"]` for a dry run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dry_run: Vec<String>,
+}
+
+impl Default for DeleteOptions {
+    fn default() -> Self {
+        DeleteOptions {
+            types: TypeMeta {
+                api_version: "meta.k8s.io/v1".into(),
+                kind: "DeleteOptions".into(),
+            },
+            grace_period_seconds: None,
+            preconditions: None,
+            propagation_policy: None,
+            dry_run: Vec::new(),
+        }
+    }
+}
+
+/// Port of metav1.CreateOptions / UpdateOptions / PatchOptions: the query parameters of writes.
+///
+/// Differs from Go: one struct for the three, since they share every field but `force`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The field manager recorded in managedFields (required for server-side apply).
+    pub field_manager: Option<String>,
+    /// Validate and return the result without persisting it.
+    pub dry_run: bool,
+    /// Server-side apply only: take ownership of conflicting fields.
+    pub force: bool,
+}
+
+impl WriteOptions {
+    /// The non-empty options as query pairs.
+    pub fn query_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(m) = self.field_manager.as_ref().filter(|m| !m.is_empty()) {
+            q.push(("fieldManager", m.clone()));
+        }
+        if self.dry_run {
+            q.push(("dryRun", "All".to_owned()));
+        }
+        if self.force {
+            q.push(("force", "true".to_owned()));
+        }
+        q
+    }
+}
+
+/// Port of apimachinery `pkg/types`.PatchType: the content type of a PATCH body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchType {
+    /// RFC 6902 JSON patch.
+    Json,
+    /// RFC 7386 JSON merge patch.
+    Merge,
+    /// Kubernetes strategic merge patch (built-in types only).
+    StrategicMerge,
+    /// Server-side apply; needs a field manager.
+    Apply,
+}
+
+impl PatchType {
+    /// The `Content-Type` header value.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            PatchType::Json => "application/json-patch+json",
+            PatchType::Merge => "application/merge-patch+json",
+            PatchType::StrategicMerge => "application/strategic-merge-patch+json",
+            PatchType::Apply => "application/apply-patch+yaml",
+        }
+    }
+}
+
+/// The accessors of Go's `metav1.Object`, implemented by every object type.
+///
+/// Port of apimachinery `pkg/apis/meta/v1/meta.go`: Object. Getters return `""`, `0` or an
+/// empty collection for absent fields, as Go's do. Differs from Go: no setters beyond the ones
+/// controllers need, since Rust callers usually mutate the metadata struct directly.
+pub trait Object {
+    /// `metadata.name`.
+    fn name(&self) -> &str;
+    /// `metadata.namespace` (`""` for cluster-scoped objects).
+    fn namespace(&self) -> &str;
+    /// `metadata.uid`.
+    fn uid(&self) -> &str;
+    /// `metadata.resourceVersion`.
+    fn resource_version(&self) -> &str;
+    /// `metadata.generation`.
+    fn generation(&self) -> i64;
+    /// `metadata.labels`.
+    fn labels(&self) -> &StringMap;
+    /// `metadata.annotations`.
+    fn annotations(&self) -> &StringMap;
+    /// `metadata.deletionTimestamp` in RFC 3339, if the object is being deleted.
+    fn deletion_timestamp(&self) -> Option<Cow<'_, str>>;
+    /// `metadata.ownerReferences`.
+    fn owner_references(&self) -> Cow<'_, [OwnerReference]>;
+    /// `metadata.finalizers`.
+    fn finalizers(&self) -> &[String];
+    /// Sets `metadata.resourceVersion`.
+    fn set_resource_version(&mut self, rv: &str);
+    /// Drops `metadata.managedFields`: the usual transform before caching an object.
+    fn clear_managed_fields(&mut self);
+}
+
+impl Object for ObjectMeta {
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
+    }
+    fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("")
+    }
+    fn uid(&self) -> &str {
+        self.uid.as_deref().unwrap_or("")
+    }
+    fn resource_version(&self) -> &str {
+        self.resource_version.as_deref().unwrap_or("")
+    }
+    fn generation(&self) -> i64 {
+        self.generation.unwrap_or(0)
+    }
+    fn labels(&self) -> &StringMap {
+        self.labels.as_ref().unwrap_or(&EMPTY_MAP)
+    }
+    fn annotations(&self) -> &StringMap {
+        self.annotations.as_ref().unwrap_or(&EMPTY_MAP)
+    }
+    fn deletion_timestamp(&self) -> Option<Cow<'_, str>> {
+        self.deletion_timestamp.as_deref().map(Cow::Borrowed)
+    }
+    fn owner_references(&self) -> Cow<'_, [OwnerReference]> {
+        Cow::Borrowed(self.owner_references.as_deref().unwrap_or(&[]))
+    }
+    fn finalizers(&self) -> &[String] {
+        self.finalizers.as_deref().unwrap_or(&[])
+    }
+    fn set_resource_version(&mut self, rv: &str) {
+        self.resource_version = Some(rv.to_owned());
+    }
+    fn clear_managed_fields(&mut self) {
+        self.managed_fields = None;
+    }
+}
+
+/// Implements [`Object`] for a type with a `metadata: ObjectMeta` field by delegation.
+#[macro_export]
+macro_rules! impl_object_via_metadata {
+    ($ty:ty) => {
+        impl $crate::meta::Object for $ty {
+            fn name(&self) -> &str {
+                $crate::meta::Object::name(&self.metadata)
+            }
+            fn namespace(&self) -> &str {
+                $crate::meta::Object::namespace(&self.metadata)
+            }
+            fn uid(&self) -> &str {
+                $crate::meta::Object::uid(&self.metadata)
+            }
+            fn resource_version(&self) -> &str {
+                $crate::meta::Object::resource_version(&self.metadata)
+            }
+            fn generation(&self) -> i64 {
+                $crate::meta::Object::generation(&self.metadata)
+            }
+            fn labels(&self) -> &$crate::meta::StringMap {
+                $crate::meta::Object::labels(&self.metadata)
+            }
+            fn annotations(&self) -> &$crate::meta::StringMap {
+                $crate::meta::Object::annotations(&self.metadata)
+            }
+            fn deletion_timestamp(&self) -> Option<::std::borrow::Cow<'_, str>> {
+                $crate::meta::Object::deletion_timestamp(&self.metadata)
+            }
+            fn owner_references(&self) -> ::std::borrow::Cow<'_, [$crate::meta::OwnerReference]> {
+                $crate::meta::Object::owner_references(&self.metadata)
+            }
+            fn finalizers(&self) -> &[String] {
+                $crate::meta::Object::finalizers(&self.metadata)
+            }
+            fn set_resource_version(&mut self, rv: &str) {
+                $crate::meta::Object::set_resource_version(&mut self.metadata, rv)
+            }
+            fn clear_managed_fields(&mut self) {
+                $crate::meta::Object::clear_managed_fields(&mut self.metadata)
+            }
+        }
+    };
+}
+
+/// The REST coordinates of a type: what a typed client needs to build its URLs.
+///
+/// Port of apimachinery `pkg/runtime/schema` GroupVersionKind + GroupVersionResource and the
+/// RESTMapper's scope, fixed per type. Differs from Go: known at compile time (associated
+/// consts) instead of looked up in a scheme; the dynamic client uses [`ApiResource`] instead.
+pub trait Resource {
+    /// API group; `""` for the core group.
+    const GROUP: &'static str;
+    /// API version, e.g. `v1`.
+    const VERSION: &'static str;
+    /// Kind, e.g. `Pod`.
+    const KIND: &'static str;
+    /// Plural resource name used in URLs, e.g. `pods`.
+    const PLURAL: &'static str;
+    /// True if objects live in namespaces.
+    const NAMESPACED: bool;
+
+    /// The same coordinates as a runtime value.
+    fn api_resource() -> ApiResource {
+        ApiResource {
+            group: Self::GROUP.to_owned(),
+            version: Self::VERSION.to_owned(),
+            kind: Self::KIND.to_owned(),
+            plural: Self::PLURAL.to_owned(),
+            namespaced: Self::NAMESPACED,
+        }
+    }
+}
+
+/// Runtime REST coordinates: schema.GroupVersionResource plus kind and scope.
+///
+/// Port of `schema.GroupVersionResource` (and the RESTMapping's kind and scope).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ApiResource {
+    /// API group; `""` for the core group.
+    pub group: String,
+    /// API version.
+    pub version: String,
+    /// Kind.
+    pub kind: String,
+    /// Plural resource name used in URLs.
+    pub plural: String,
+    /// True if objects live in namespaces.
+    pub namespaced: bool,
+}
+
+impl ApiResource {
+    /// `group/version`, or `version` for the core group.
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The URL prefix: `/api/v1` for the core group, `/apis/{group}/{version}` otherwise.
+    pub fn url_prefix(&self) -> String {
+        if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        }
+    }
+
+    /// The collection path, in `namespace` when the resource is namespaced and one is given.
+    pub fn collection_path(&self, namespace: Option<&str>) -> String {
+        match namespace.filter(|ns| self.namespaced && !ns.is_empty()) {
+            Some(ns) => format!("{}/namespaces/{}/{}", self.url_prefix(), ns, self.plural),
+            None => format!("{}/{}", self.url_prefix(), self.plural),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Thing {
+        metadata: ObjectMeta,
+    }
+
+    #[test]
+    fn watch_event_decodes_in_either_field_order() {
+        let a: RawWatchEvent<Thing> =
+            serde_json::from_str(r#"{"type":"ADDED","object":{"metadata":{"name":"a"}}}"#).unwrap();
+        let b: RawWatchEvent<Thing> =
+            serde_json::from_str(r#"{"object":{"metadata":{"name":"a"}},"type":"ADDED"}"#).unwrap();
+        assert_eq!(a, b);
+        match a {
+            RawWatchEvent::Event(WatchEvent::Added(t)) => assert_eq!(t.metadata.name(), "a"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_event_becomes_status() {
+        let e: RawWatchEvent<Thing> = serde_json::from_str(
+            r#"{"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}}"#,
+        )
+        .unwrap();
+        match e {
+            RawWatchEvent::Error(s) => assert_eq!((s.code, s.reason.as_str()), (410, "Expired")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_event_type_is_an_error() {
+        let e = serde_json::from_str::<RawWatchEvent<Thing>>(r#"{"type":"NOPE","object":{}}"#);
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn list_with_null_items_is_empty() {
+        let l: List<Thing> =
+            serde_json::from_str(r#"{"kind":"ThingList","metadata":{},"items":null}"#).unwrap();
+        assert!(l.items.is_empty());
+    }
+
+    #[test]
+    fn list_options_skip_empty_values() {
+        let o = ListOptions::default()
+            .labels("a=b")
+            .limit(0)
+            .bookmarks(true);
+        assert_eq!(
+            o.query_pairs(),
+            vec![
+                ("labelSelector", "a=b".to_owned()),
+                ("allowWatchBookmarks", "true".to_owned())
+            ]
+        );
+    }
+
+    #[test]
+    fn collection_paths_follow_group_and_scope() {
+        let pods = ApiResource {
+            group: String::new(),
+            version: "v1".into(),
+            kind: "Pod".into(),
+            plural: "pods".into(),
+            namespaced: true,
+        };
+        assert_eq!(
+            pods.collection_path(Some("ns")),
+            "/api/v1/namespaces/ns/pods"
+        );
+        assert_eq!(pods.collection_path(None), "/api/v1/pods");
+        let nodes = ApiResource {
+            namespaced: false,
+            plural: "nodes".into(),
+            ..pods.clone()
+        };
+        assert_eq!(nodes.collection_path(Some("ns")), "/api/v1/nodes");
+        let deps = ApiResource {
+            group: "apps".into(),
+            plural: "deployments".into(),
+            ..pods
+        };
+        assert_eq!(
+            deps.collection_path(Some("x")),
+            "/apis/apps/v1/namespaces/x/deployments"
+        );
+    }
+}
