@@ -1,0 +1,3 @@
+//! Benchmarks for testserver (filled in below).
+
+fn main() {}

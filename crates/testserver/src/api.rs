@@ -1,0 +1,275 @@
+//! The request path: authenticate, route, count, apply injected faults, then dispatch to
+//! discovery, list, watch or the write operations, and render the result (JSON, a streamed
+//! list, a Table, or a `Status`).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{Method, Request, Response};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use serde_json::Value;
+
+use crate::body::{self, Body};
+use crate::discovery;
+use crate::list;
+use crate::objects::{self, Part, Scope};
+use crate::patch::PatchType;
+use crate::query::ListOptions;
+use crate::router::{self, ResourceRequest, Route};
+use crate::server::{ConnInfo, Shared};
+use crate::status::ApiError;
+use crate::table;
+use crate::verb::Verb;
+use crate::watch::{self, WatchEnv};
+
+/// Handles one HTTP request; never fails (errors become `Status` responses).
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    conn: ConnInfo,
+) -> Response<Body> {
+    let path = req.uri().path().to_owned();
+    if shared.config.admin_endpoint && path.starts_with("/testserver/") {
+        if !authorized(&shared, &req, conn) {
+            return body::error(&ApiError::unauthorized());
+        }
+        return crate::admin::handle(&shared, req).await;
+    }
+    let route = {
+        let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
+        router::route(&registry, &path)
+    };
+    let watch_param = req.uri().query().is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "watch" && (v == "1" || v == "true"))
+    });
+    let (verb, resource) = match &route {
+        Route::Resource(r) => (r.verb(req.method(), watch_param), r.res.plural.clone()),
+        _ => (None, String::new()),
+    };
+    shared.counters.record(verb, &resource);
+    tracing::debug!(method = %req.method(), %path, verb = ?verb, "request");
+    if !authorized(&shared, &req, conn) {
+        return body::error(&ApiError::unauthorized());
+    }
+    let latency = shared.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(err) = shared.faults.take(verb, &resource) {
+        return body::error(&err);
+    }
+    let result = match route {
+        Route::Resource(r) => match verb {
+            Some(verb) => resource_request(&shared, req, r, verb).await,
+            None => Err(ApiError::method_not_allowed(req.method().as_str())),
+        },
+        other if req.method() == Method::GET => discovery_request(&shared, other),
+        _ => Err(ApiError::method_not_allowed(req.method().as_str())),
+    };
+    result.unwrap_or_else(|e| body::error(&e))
+}
+
+fn authorized(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) -> bool {
+    let config = &shared.config;
+    if config.bearer_token.is_none() && !config.client_cert_auth {
+        return true;
+    }
+    if config.client_cert_auth && conn.client_cert {
+        return true;
+    }
+    let presented = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    matches!((presented, &config.bearer_token), (Some(p), Some(t)) if p.trim() == t)
+}
+
+fn discovery_request(shared: &Shared, route: Route) -> Result<Response<Body>, ApiError> {
+    let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
+    let doc = match route {
+        Route::Version => discovery::version(),
+        Route::Health => {
+            let mut resp = body::response(200, body::full("ok"));
+            resp.headers_mut().insert(
+                CONTENT_TYPE,
+                http::HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            return Ok(resp);
+        }
+        Route::CoreVersions => discovery::core_versions(&shared.addr.to_string()),
+        Route::Groups => discovery::groups(&registry),
+        Route::Group(g) => {
+            discovery::group(&registry, &g).ok_or_else(ApiError::unknown_resource)?
+        }
+        Route::Resources { group, version } => discovery::resources(&registry, &group, &version)
+            .ok_or_else(ApiError::unknown_resource)?,
+        Route::Resource(_) | Route::NotFound => return Err(ApiError::unknown_resource()),
+    };
+    Ok(body::json(200, &doc))
+}
+
+/// Reads the request body within the size limit.
+async fn read_body(shared: &Shared, req: Request<Incoming>) -> Result<Bytes, ApiError> {
+    let limit = shared.config.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::request_entity_too_large(limit));
+    }
+    match Limited::new(req.into_body(), limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ApiError::request_entity_too_large(limit))
+        }
+        Err(e) => Err(ApiError::bad_request(format!(
+            "error reading request body: {e}"
+        ))),
+    }
+}
+
+fn content_type(req: &Request<Incoming>) -> String {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Accepts `application/json` (and no content type) for create/update bodies.
+fn require_json(ct: &str) -> Result<(), ApiError> {
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    if media.is_empty() || media == "application/json" || media == "*/*" {
+        Ok(())
+    } else {
+        Err(ApiError::unsupported_media_type(ct))
+    }
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request(format!(
+            "the request body could not be decoded as JSON: {e}"
+        ))
+    })
+}
+
+async fn resource_request(
+    shared: &Arc<Shared>,
+    req: Request<Incoming>,
+    r: ResourceRequest,
+    verb: Verb,
+) -> Result<Response<Body>, ApiError> {
+    let opts = ListOptions::parse(req.uri().query(), Some(&r.res))?;
+    let table = req
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(table::wants_table);
+    let scope = Scope {
+        res: &r.res,
+        namespace: r.namespace.as_deref(),
+    };
+    let name = r.name.clone().unwrap_or_default();
+    let part = if r.subresource.is_some() {
+        Part::Status
+    } else {
+        Part::Main
+    };
+    let store = &shared.store;
+    match verb {
+        Verb::Get => {
+            let obj = objects::get(store, scope, &name)?;
+            if table {
+                return Ok(body::json(200, &table::object_table(&r.res, &obj)));
+            }
+            Ok(body::json(200, &obj))
+        }
+        Verb::List => {
+            let page = list::list(store, scope, &opts)?;
+            if table {
+                return Ok(body::json(
+                    200,
+                    &table::list_table(&r.res, &page.items, page.metadata()),
+                ));
+            }
+            let meta = page.metadata();
+            let kind = r.res.list_kind();
+            Ok(body::response(
+                200,
+                body::list_body(
+                    &kind,
+                    &r.res.api_version(),
+                    &meta,
+                    page.items,
+                    !r.res.custom,
+                ),
+            ))
+        }
+        Verb::Watch => {
+            let mut opts = opts;
+            if let Some(n) = &r.name {
+                opts.fields.and(crate::selectors::FieldSelector::name(n));
+            }
+            let env = WatchEnv {
+                store,
+                settings: shared.watch_settings(),
+                control: shared.control.subscribe(),
+                shutdown: shared.shutdown.clone(),
+                tracker: &shared.tracker,
+            };
+            let res = Arc::clone(&r.res);
+            watch::start(env, res, r.namespace.clone(), opts, table)
+        }
+        Verb::Create => {
+            require_json(&content_type(&req))?;
+            let bytes = read_body(shared, req).await?;
+            let obj = objects::create(store, scope, parse_json(&bytes)?)?;
+            Ok(body::json(201, &obj))
+        }
+        Verb::Update => {
+            require_json(&content_type(&req))?;
+            let bytes = read_body(shared, req).await?;
+            let obj = objects::update(store, scope, &name, parse_json(&bytes)?, part)?;
+            Ok(body::json(200, &obj))
+        }
+        Verb::Patch => {
+            let ct = content_type(&req);
+            let kind = PatchType::from_content_type(&ct)
+                .ok_or_else(|| ApiError::unsupported_media_type(&ct))?;
+            let bytes = read_body(shared, req).await?;
+            let (obj, created) = objects::patch(store, scope, &name, kind, &bytes, part)?;
+            Ok(body::json(if created { 201 } else { 200 }, &obj))
+        }
+        Verb::Delete | Verb::DeleteCollection => {
+            let ct = content_type(&req);
+            let bytes = read_body(shared, req).await?;
+            let options = if bytes.iter().all(u8::is_ascii_whitespace) {
+                None
+            } else {
+                require_json(&ct)?;
+                Some(parse_json(&bytes)?)
+            };
+            let out = if verb == Verb::Delete {
+                objects::delete(store, scope, &name, options.as_ref())?
+            } else {
+                objects::delete_collection(
+                    store,
+                    scope,
+                    &opts.labels,
+                    &opts.fields,
+                    options.as_ref(),
+                )?
+            };
+            Ok(body::json(200, &out))
+        }
+    }
+}

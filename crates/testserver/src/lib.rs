@@ -1,0 +1,95 @@
+//! An in-process Kubernetes API server over real HTTP(S), for testing clients.
+//!
+//! `testserver` keeps objects as JSON in memory and implements the API server's list/watch
+//! contract: resourceVersions, 410 Expired, 504 for future resourceVersions, `limit`/`continue`
+//! pagination over consistent snapshots, watches with bookmarks, selector transitions and
+//! watch-list (`sendInitialEvents`), plus discovery, Tables for kubectl, bearer-token and
+//! client-certificate auth over TLS, and fault injection. Its answers follow the transcripts of
+//! a real kube-apiserver 1.32 in `tests/fixtures/kube-apiserver-1.32/`.
+//!
+//! # Use it in a test
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), testserver::Error> {
+//! let server = testserver::TestServer::start().await?;          // http://127.0.0.1:<port>
+//! server.create("/api/v1/namespaces/default/pods", serde_json::json!({
+//!     "metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}))?;
+//! let url = format!("{}/api/v1/namespaces/default/pods", server.url()); // point your client here
+//! # let _ = url;
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! Or run it for kubectl: `cargo run -p testserver -- --port 8080`, then
+//! `kubectl --server http://127.0.0.1:8080 get pods -A`.
+//!
+//! # What it serves
+//!
+//! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}`,
+//!   `/apis/{group}/{version}`, `/healthz`, `/readyz`, `/livez`.
+//! - Built-ins: v1 namespaces, pods (with `status`), configmaps, secrets, services, events,
+//!   nodes; apps/v1 deployments; coordination.k8s.io/v1 leases; events.k8s.io/v1 events; plus
+//!   custom resources from [`TestServer::register_custom_resource`].
+//! - Verbs: get, list, watch (`?watch=1` and `/watch/` paths), create, update, patch (merge,
+//!   JSON patch; strategic merge and server-side apply approximated as merge patches, see
+//!   [`patch`](crate#patches)), delete (finalizers, uid/resourceVersion preconditions),
+//!   deletecollection.
+//!
+//! # Semantics worth knowing
+//!
+//! - resourceVersions are one global counter starting above 100; every write bumps it.
+//! - History is a bounded window of events ([`Config::history_window`]); lists and watches
+//!   older than the window, or than the last [`Faults::compact`]/[`Faults::restart`], get 410.
+//! - Watches without `timeoutSeconds` run until the client leaves or the server stops.
+//!   Bookmarks come every [`Config::bookmark_interval`] (default 1 s) and just before a
+//!   timeout; a watcher more than [`Config::watch_buffer`] events behind is closed.
+//! - LIST with `resourceVersion=0` ignores `limit`, like the watch cache.
+//!
+//! # Patches
+//!
+//! `application/strategic-merge-patch+json` and `application/apply-patch+yaml` are applied as
+//! JSON merge patches (lists replaced, no field ownership); the apply body must be JSON, which
+//! is what kubectl sends. Apply on a missing object creates it (201).
+//!
+//! # Differences from a real API server
+//!
+//! Deletion is immediate (no graceful pod termination; deleting a namespace deletes its
+//! objects at once), `managedFields` are not maintained, `dryRun` is ignored, core and
+//! `events.k8s.io` events are stored separately, and only JSON is spoken (no protobuf, no
+//! YAML bodies: those get 415).
+
+mod admin;
+mod api;
+mod body;
+mod config;
+mod counters;
+mod defaults;
+mod discovery;
+mod error;
+mod faults;
+mod list;
+mod objects;
+mod patch;
+mod query;
+mod resources;
+mod router;
+mod selectors;
+mod server;
+mod status;
+mod store;
+mod table;
+mod tls;
+mod verb;
+mod watch;
+
+pub use config::{
+    Config, DEFAULT_BOOKMARK_INTERVAL, DEFAULT_HISTORY_WINDOW, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_WATCH_BUFFER, TestServerBuilder,
+};
+pub use counters::RequestCount;
+pub use error::Error;
+pub use faults::{FaultMatch, Faults};
+pub use resources::CustomResource;
+pub use server::TestServer;
+pub use status::{ApiError, StatusCause};
+pub use verb::{UnknownVerb, Verb};

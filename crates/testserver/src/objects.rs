@@ -1,0 +1,484 @@
+//! Write semantics of the generic registry: create, update, patch, delete and deletecollection
+//! for any resource, after apiserver's `registry/generic/registry/store.go`.
+//!
+//! Each operation runs in one [`Store::write`] transaction, so checks (namespace exists, name is
+//! free, resourceVersion matches) and the write happen atomically. Server-set fields: `uid`,
+//! `creationTimestamp`, `resourceVersion`, `generation` (for kinds that track it), and a name
+//! from `generateName`.
+//!
+//! Differs from the API server: deletion is immediate (no graceful termination of pods, no
+//! namespace `Terminating` phase: deleting a namespace deletes its objects at once); objects
+//! with `metadata.finalizers` get a `deletionTimestamp` and stay until an update removes the
+//! last finalizer, as in Go. `managedFields` are not maintained.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use crate::defaults::{self, meta_str, with_metadata};
+use crate::patch::{self, PatchType};
+use crate::resources::ResourceInfo;
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::status::{self, ApiError};
+use crate::store::{ObjectKey, Store, Txn};
+
+/// Storage key of the namespaces resource.
+pub(crate) const NAMESPACES: &str = "/namespaces";
+
+/// Where an object lives: the resource and, for namespaced resources, the namespace.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Scope<'a> {
+    pub res: &'a ResourceInfo,
+    /// `None` for cluster-scoped resources and for lists across all namespaces.
+    pub namespace: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn key(&self, name: &str) -> ObjectKey {
+        let ns = if self.res.namespaced {
+            self.namespace.unwrap_or_default()
+        } else {
+            ""
+        };
+        (ns.to_owned(), name.to_owned())
+    }
+}
+
+fn into_map(body: Value, res: &ResourceInfo) -> Result<Map<String, Value>, ApiError> {
+    let Value::Object(mut map) = body else {
+        return Err(ApiError::bad_request(format!(
+            "the body of the request could not be decoded as a {} object",
+            res.kind
+        )));
+    };
+    let api_version = res.api_version();
+    if let Some(v) = map.get("apiVersion").and_then(Value::as_str)
+        && v != api_version
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({v}) does not match the expected API version ({api_version})"
+        )));
+    }
+    if let Some(k) = map.get("kind").and_then(Value::as_str)
+        && k != res.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({k}) does not match the expected kind ({})",
+            res.kind
+        )));
+    }
+    map.insert("kind".into(), Value::String(res.kind.clone()));
+    map.insert("apiVersion".into(), Value::String(api_version));
+    Ok(map)
+}
+
+/// Sets the namespace from the URL; a different namespace in the body is a 400.
+fn place_in_namespace(scope: Scope<'_>, map: &mut Map<String, Value>) -> Result<(), ApiError> {
+    with_metadata(map, |meta| {
+        if !scope.res.namespaced {
+            meta.remove("namespace");
+            return Ok(());
+        }
+        let ns = scope.namespace.unwrap_or_default();
+        match meta.get("namespace").and_then(Value::as_str) {
+            Some(body_ns) if !body_ns.is_empty() && body_ns != ns => Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            )),
+            _ => {
+                meta.insert("namespace".into(), json!(ns));
+                Ok(())
+            }
+        }
+    })
+}
+
+fn check_namespace(txn: &Txn<'_>, scope: Scope<'_>) -> Result<(), ApiError> {
+    if let (true, Some(ns)) = (scope.res.namespaced, scope.namespace)
+        && txn
+            .get(NAMESPACES, &(String::new(), ns.to_owned()))
+            .is_none()
+    {
+        return Err(ApiError::not_found("namespaces", ns));
+    }
+    Ok(())
+}
+
+/// Creates an object (POST): 201 semantics.
+pub(crate) fn create(store: &Store, scope: Scope<'_>, body: Value) -> Result<Arc<Value>, ApiError> {
+    let mut map = into_map(body, scope.res)?;
+    place_in_namespace(scope, &mut map)?;
+    let (name, generate) = with_metadata(&mut map, |meta| {
+        for server_set in [
+            "uid",
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ] {
+            meta.remove(server_set);
+        }
+        let name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let generate = meta
+            .get("generateName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        meta.insert("creationTimestamp".into(), json!(defaults::now_rfc3339()));
+        meta.insert("uid".into(), json!(defaults::new_uid()));
+        if scope.res.tracks_generation {
+            meta.insert("generation".into(), json!(1));
+        }
+        (name, generate)
+    });
+    defaults::apply_defaults(&scope.res.kind, &mut map);
+    store.write(|txn| {
+        check_namespace(txn, scope)?;
+        let mut map = map;
+        let name = if name.is_empty() && !generate.is_empty() {
+            // Retry a few times on a collision, like the API server's name generator.
+            let mut candidate = defaults::generated_name(&generate);
+            for _ in 0..8 {
+                if txn.get(&scope.res.key, &scope.key(&candidate)).is_none() {
+                    break;
+                }
+                candidate = defaults::generated_name(&generate);
+            }
+            with_metadata(&mut map, |m| {
+                m.insert("name".into(), json!(candidate.clone()))
+            });
+            candidate
+        } else {
+            name
+        };
+        let object = Value::Object(map);
+        let causes = defaults::validate(&scope.res.kind, &object);
+        if !causes.is_empty() {
+            return Err(ApiError::invalid(&scope.res.kind, &name, &causes));
+        }
+        let key = scope.key(&name);
+        if txn.get(&scope.res.key, &key).is_some() {
+            return Err(ApiError::already_exists(&scope.res.plural, &name));
+        }
+        Ok(txn.put(&scope.res.key, key, object))
+    })
+}
+
+/// Reads one object (GET).
+pub(crate) fn get(store: &Store, scope: Scope<'_>, name: &str) -> Result<Arc<Value>, ApiError> {
+    store
+        .get(&scope.res.key, &scope.key(name))
+        .ok_or_else(|| ApiError::not_found(&scope.res.plural, name))
+}
+
+/// What an update writes: the whole object, or only its `status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Main,
+    Status,
+}
+
+/// Replaces an object (PUT); `Part::Status` updates only the status subresource.
+pub(crate) fn update(
+    store: &Store,
+    scope: Scope<'_>,
+    name: &str,
+    body: Value,
+    part: Part,
+) -> Result<Arc<Value>, ApiError> {
+    let mut map = into_map(body, scope.res)?;
+    place_in_namespace(scope, &mut map)?;
+    let body_name = with_metadata(&mut map, |m| {
+        m.get("name").and_then(Value::as_str).map(str::to_owned)
+    });
+    if body_name.as_deref().is_some_and(|n| n != name) {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            body_name.unwrap_or_default()
+        )));
+    }
+    with_metadata(&mut map, |m| m.insert("name".into(), json!(name)));
+    store.write(|txn| {
+        let key = scope.key(name);
+        let Some(existing) = txn.get(&scope.res.key, &key) else {
+            if scope.res.kind == "Lease" && part == Part::Main {
+                // Leases allow create-on-update, as in coordination's strategy.
+                return create_in_txn(txn, scope, Value::Object(map));
+            }
+            return Err(ApiError::not_found(&scope.res.plural, name));
+        };
+        let wanted_rv = meta_str(&Value::Object(map.clone()), "resourceVersion").to_owned();
+        if !wanted_rv.is_empty() && wanted_rv != meta_str(&existing, "resourceVersion") {
+            return Err(ApiError::conflict(&scope.res.plural, name));
+        }
+        write_update(txn, scope, &existing, map, part)
+    })
+}
+
+fn create_in_txn(
+    txn: &mut Txn<'_>,
+    scope: Scope<'_>,
+    object: Value,
+) -> Result<Arc<Value>, ApiError> {
+    let Value::Object(mut map) = object else {
+        return Err(ApiError::bad_request("object expected"));
+    };
+    check_namespace(txn, scope)?;
+    let name = with_metadata(&mut map, |meta| {
+        meta.remove("resourceVersion");
+        meta.insert("creationTimestamp".into(), json!(defaults::now_rfc3339()));
+        meta.insert("uid".into(), json!(defaults::new_uid()));
+        if scope.res.tracks_generation {
+            meta.insert("generation".into(), json!(1));
+        }
+        meta.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    });
+    defaults::apply_defaults(&scope.res.kind, &mut map);
+    let object = Value::Object(map);
+    let causes = defaults::validate(&scope.res.kind, &object);
+    if !causes.is_empty() {
+        return Err(ApiError::invalid(&scope.res.kind, &name, &causes));
+    }
+    Ok(txn.put(&scope.res.key, scope.key(&name), object))
+}
+
+/// The shared tail of update and patch: carry server-owned fields over, bump generation, skip
+/// no-op writes, finish deletion when the last finalizer goes.
+fn write_update(
+    txn: &mut Txn<'_>,
+    scope: Scope<'_>,
+    existing: &Arc<Value>,
+    mut map: Map<String, Value>,
+    part: Part,
+) -> Result<Arc<Value>, ApiError> {
+    let res = scope.res;
+    let name = meta_str(existing, "name").to_owned();
+    let mut new = match part {
+        Part::Status => {
+            let mut base = match (**existing).clone() {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+            match map.remove("status") {
+                Some(s) => base.insert("status".into(), s),
+                None => base.remove("status"),
+            };
+            base
+        }
+        Part::Main => {
+            if res.has_status {
+                match existing.get("status") {
+                    Some(s) => map.insert("status".into(), s.clone()),
+                    None => map.remove("status"),
+                };
+            }
+            map
+        }
+    };
+    with_metadata(&mut new, |meta| {
+        for carried in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+        ] {
+            match existing.get("metadata").and_then(|m| m.get(carried)) {
+                Some(v) => meta.insert(carried.into(), v.clone()),
+                None => meta.remove(carried),
+            };
+        }
+        meta.insert(
+            "resourceVersion".into(),
+            json!(meta_str(existing, "resourceVersion")),
+        );
+    });
+    if res.tracks_generation && part == Part::Main && new.get("spec") != existing.get("spec") {
+        let generation = existing
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        with_metadata(&mut new, |m| {
+            m.insert("generation".into(), json!(generation + 1))
+        });
+    }
+    let new = Value::Object(new);
+    if new == **existing {
+        return Ok(Arc::clone(existing));
+    }
+    let key = scope.key(&name);
+    let deleting = new.pointer("/metadata/deletionTimestamp").is_some();
+    let finalizers_left = new
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
+    if deleting && !finalizers_left {
+        txn.put(&res.key, key.clone(), new);
+        return txn
+            .remove(&res.key, &key)
+            .ok_or_else(|| ApiError::internal("object vanished during update"));
+    }
+    Ok(txn.put(&res.key, key, new))
+}
+
+/// Patches an object (PATCH). Returns the object and whether it was created (apply of a
+/// missing object).
+pub(crate) fn patch(
+    store: &Store,
+    scope: Scope<'_>,
+    name: &str,
+    kind: PatchType,
+    body: &[u8],
+    part: Part,
+) -> Result<(Arc<Value>, bool), ApiError> {
+    let patch_doc = patch::parse(body)?;
+    store.write(|txn| {
+        let key = scope.key(name);
+        let Some(existing) = txn.get(&scope.res.key, &key) else {
+            if kind == PatchType::Apply && part == Part::Main {
+                let mut map = into_map(patch_doc, scope.res)?;
+                place_in_namespace(scope, &mut map)?;
+                with_metadata(&mut map, |m| m.insert("name".into(), json!(name)));
+                return create_in_txn(txn, scope, Value::Object(map)).map(|o| (o, true));
+            }
+            return Err(ApiError::not_found(&scope.res.plural, name));
+        };
+        let patched = patch::apply(kind, &existing, &patch_doc)?;
+        let mut map = into_map(patched, scope.res)?;
+        place_in_namespace(scope, &mut map)?;
+        let patched_rv = with_metadata(&mut map, |m| {
+            m.insert("name".into(), json!(name));
+            m.get("resourceVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        });
+        if !patched_rv.is_empty() && patched_rv != meta_str(&existing, "resourceVersion") {
+            return Err(ApiError::conflict(&scope.res.plural, name));
+        }
+        write_update(txn, scope, &existing, map, part).map(|o| (o, false))
+    })
+}
+
+/// Deletes an object (DELETE) honouring `DeleteOptions.preconditions` and finalizers; returns
+/// the response body (the object for pods and custom resources, a success `Status` otherwise).
+pub(crate) fn delete(
+    store: &Store,
+    scope: Scope<'_>,
+    name: &str,
+    options: Option<&Value>,
+) -> Result<Value, ApiError> {
+    store.write(|txn| delete_in_txn(txn, scope, name, options).map(|(body, _)| body))
+}
+
+fn delete_in_txn(
+    txn: &mut Txn<'_>,
+    scope: Scope<'_>,
+    name: &str,
+    options: Option<&Value>,
+) -> Result<(Value, Arc<Value>), ApiError> {
+    let res = scope.res;
+    let key = scope.key(name);
+    let existing = txn
+        .get(&res.key, &key)
+        .ok_or_else(|| ApiError::not_found(&res.plural, name))?;
+    if let Some(pre) = options.and_then(|o| o.get("preconditions")) {
+        let uid = meta_str(&existing, "uid");
+        if let Some(want) = pre.get("uid").and_then(Value::as_str)
+            && want != uid
+        {
+            return Err(ApiError::uid_precondition(&res.kind, name, want, uid));
+        }
+        let rv = meta_str(&existing, "resourceVersion");
+        if let Some(want) = pre.get("resourceVersion").and_then(Value::as_str)
+            && want != rv
+        {
+            return Err(ApiError::rv_precondition(&res.kind, name, want, rv));
+        }
+    }
+    let has_finalizers = existing
+        .pointer("/metadata/finalizers")
+        .and_then(Value::as_array)
+        .is_some_and(|f| !f.is_empty());
+    if has_finalizers {
+        if existing.pointer("/metadata/deletionTimestamp").is_some() {
+            return Ok(((*existing).clone(), existing));
+        }
+        let mut marked = (*existing).clone();
+        if let Some(map) = marked.as_object_mut() {
+            with_metadata(map, |m| {
+                m.insert("deletionTimestamp".into(), json!(defaults::now_rfc3339()));
+                m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            });
+        }
+        let stored = txn.put(&res.key, key, marked);
+        return Ok(((*stored).clone(), stored));
+    }
+    let removed = txn
+        .remove(&res.key, &key)
+        .ok_or_else(|| ApiError::not_found(&res.plural, name))?;
+    if res.kind == "Namespace" && res.group.is_empty() {
+        // Differs from Go: no Terminating phase; the namespace's objects go at once.
+        for resource in txn.resources() {
+            for obj in txn.list(&resource, Some(name)) {
+                let k = (name.to_owned(), meta_str(&obj, "name").to_owned());
+                txn.remove(&resource, &k);
+            }
+        }
+    }
+    let body = if res.returns_deleted_object {
+        (*removed).clone()
+    } else {
+        status::success_status(name, &res.group, &res.plural, meta_str(&removed, "uid"))
+    };
+    Ok((body, removed))
+}
+
+/// Deletes every object matching the selectors (DELETE on a collection); returns the list of
+/// deleted objects, as the API server does.
+pub(crate) fn delete_collection(
+    store: &Store,
+    scope: Scope<'_>,
+    labels: &LabelSelector,
+    fields: &FieldSelector,
+    options: Option<&Value>,
+) -> Result<Value, ApiError> {
+    store.write(|txn| {
+        let candidates = txn.list(&scope.res.key, scope.namespace);
+        let mut items = Vec::new();
+        for obj in candidates
+            .iter()
+            .filter(|o| labels.matches(o) && fields.matches(o))
+        {
+            let name = meta_str(obj, "name").to_owned();
+            let inner = Scope {
+                res: scope.res,
+                namespace: Some(meta_str(obj, "namespace")),
+            };
+            let (_, deleted) = delete_in_txn(txn, inner, &name, options)?;
+            let mut item = (*deleted).clone();
+            if !scope.res.custom
+                && let Some(m) = item.as_object_mut()
+            {
+                m.remove("kind");
+                m.remove("apiVersion");
+            }
+            items.push(item);
+        }
+        Ok(json!({
+            "kind": scope.res.list_kind(),
+            "apiVersion": scope.res.api_version(),
+            "metadata": {"resourceVersion": txn_rv(txn)},
+            "items": items,
+        }))
+    })
+}
+
+fn txn_rv(txn: &Txn<'_>) -> String {
+    txn.current_rv().to_string()
+}

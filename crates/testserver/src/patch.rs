@@ -1,0 +1,113 @@
+//! PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902), and the two Kubernetes
+//! patch types this server approximates.
+//!
+//! Differs from the API server: `strategic-merge-patch+json` is applied as a JSON merge patch
+//! (lists are replaced, not merged by key), and `apply-patch+yaml` (server-side apply) is applied
+//! as a JSON merge patch of the applied configuration, with no field ownership or conflicts; its
+//! body must be JSON (which is what kubectl sends), not YAML.
+
+use serde_json::Value;
+
+use crate::status::ApiError;
+
+/// The patch formats, by `Content-Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PatchType {
+    /// `application/merge-patch+json`.
+    Merge,
+    /// `application/json-patch+json`.
+    Json,
+    /// `application/strategic-merge-patch+json`, applied as a merge patch.
+    Strategic,
+    /// `application/apply-patch+yaml`, applied as a merge patch; creates missing objects.
+    Apply,
+}
+
+impl PatchType {
+    /// The patch type for a `Content-Type` value (parameters ignored).
+    pub fn from_content_type(content_type: &str) -> Option<Self> {
+        let media = content_type.split(';').next().unwrap_or_default().trim();
+        match media {
+            "application/merge-patch+json" => Some(Self::Merge),
+            "application/json-patch+json" => Some(Self::Json),
+            "application/strategic-merge-patch+json" => Some(Self::Strategic),
+            "application/apply-patch+yaml" | "application/apply-patch+json" => Some(Self::Apply),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a patch body.
+pub(crate) fn parse(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))
+}
+
+/// Applies `patch` to `target`, returning the patched object.
+pub(crate) fn apply(kind: PatchType, target: &Value, patch: &Value) -> Result<Value, ApiError> {
+    let mut doc = target.clone();
+    match kind {
+        PatchType::Merge | PatchType::Strategic | PatchType::Apply => {
+            if !patch.is_object() {
+                return Err(ApiError::bad_request(
+                    "error decoding patch: a merge patch must be a JSON object",
+                ));
+            }
+            json_patch::merge(&mut doc, patch);
+        }
+        PatchType::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                .map_err(|e| ApiError::bad_request(format!("error decoding json patch: {e}")))?;
+            json_patch::patch(&mut doc, &ops).map_err(|e| {
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                )
+            })?;
+        }
+    }
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_sets_and_removes_fields() {
+        let t = json!({"metadata": {"labels": {"a": "1", "b": "2"}}});
+        let p = json!({"metadata": {"labels": {"a": null, "c": "3"}}});
+        let out = apply(PatchType::Merge, &t, &p);
+        assert_eq!(
+            out,
+            Ok(json!({"metadata": {"labels": {"b": "2", "c": "3"}}}))
+        );
+    }
+
+    #[test]
+    fn json_patch_applies_operations_and_fails_a_bad_test() {
+        let t = json!({"metadata": {"labels": {"a": "1"}}});
+        let p = json!([{"op": "add", "path": "/metadata/annotations", "value": {"n": "x"}}]);
+        let out = apply(PatchType::Json, &t, &p);
+        assert_eq!(
+            out.map(|o| o["metadata"]["annotations"]["n"].clone()),
+            Ok(json!("x"))
+        );
+        let bad = json!([{"op": "test", "path": "/metadata/labels/a", "value": "2"}]);
+        assert_eq!(
+            apply(PatchType::Json, &t, &bad).map_err(|e| e.code),
+            Err(422)
+        );
+    }
+
+    #[test]
+    fn content_types_map_to_patch_types() {
+        assert_eq!(
+            PatchType::from_content_type("application/strategic-merge-patch+json; charset=utf-8"),
+            Some(PatchType::Strategic)
+        );
+        assert_eq!(PatchType::from_content_type("text/plain"), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! Query parameters of list, watch and write requests (`metav1.ListOptions` and friends).
+
+use std::time::Duration;
+
+use crate::resources::ResourceInfo;
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+
+/// `resourceVersionMatch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RvMatch {
+    NotOlderThan,
+    Exact,
+}
+
+/// Parsed list/watch options.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ListOptions {
+    pub labels: LabelSelector,
+    pub fields: FieldSelector,
+    pub limit: Option<usize>,
+    pub continue_token: Option<String>,
+    /// `None` when absent, `Some("")` when given empty.
+    pub resource_version: Option<String>,
+    pub rv_match: Option<RvMatch>,
+    pub watch: bool,
+    pub allow_bookmarks: bool,
+    pub send_initial_events: Option<bool>,
+    pub timeout: Option<Duration>,
+    /// `dryRun=All`: validate but do not persist.
+    pub dry_run: bool,
+}
+
+fn parse_bool(v: &str) -> bool {
+    matches!(v, "1" | "true" | "True" | "TRUE" | "t" | "T")
+}
+
+impl ListOptions {
+    /// Parses the query string for a request on `res`.
+    pub fn parse(query: Option<&str>, res: Option<&ResourceInfo>) -> Result<Self, ApiError> {
+        let mut o = ListOptions::default();
+        let kind = res.map(|r| r.kind.as_str()).unwrap_or_default();
+        for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match k.as_ref() {
+                "labelSelector" => {
+                    o.labels = LabelSelector::parse(&v).map_err(|e| ApiError::bad_request(e.0))?;
+                }
+                "fieldSelector" => {
+                    o.fields =
+                        FieldSelector::parse(&v, kind).map_err(|e| ApiError::bad_request(e.0))?;
+                }
+                "limit" => {
+                    let n: i64 = v.parse().map_err(|_| {
+                        ApiError::bad_request(format!("invalid value for limit: {v}"))
+                    })?;
+                    o.limit = (n > 0).then_some(usize::try_from(n).unwrap_or(usize::MAX));
+                }
+                "continue" if !v.is_empty() => o.continue_token = Some(v.into_owned()),
+                "resourceVersion" => o.resource_version = Some(v.into_owned()),
+                "resourceVersionMatch" => {
+                    o.rv_match = match v.as_ref() {
+                        "" => None,
+                        "NotOlderThan" => Some(RvMatch::NotOlderThan),
+                        "Exact" => Some(RvMatch::Exact),
+                        other => {
+                            return Err(ApiError::bad_request(format!(
+                                "resourceVersionMatch: Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\""
+                            )));
+                        }
+                    };
+                }
+                "watch" => o.watch = parse_bool(&v),
+                "allowWatchBookmarks" => o.allow_bookmarks = parse_bool(&v),
+                "sendInitialEvents" => o.send_initial_events = Some(parse_bool(&v)),
+                "timeoutSeconds" => {
+                    let secs: u64 = v.parse().map_err(|_| {
+                        ApiError::bad_request(format!("invalid value for timeoutSeconds: {v}"))
+                    })?;
+                    o.timeout = Some(Duration::from_secs(secs));
+                }
+                "dryRun" => o.dry_run = v == "All",
+                _ => {}
+            }
+        }
+        Ok(o)
+    }
+
+    /// The resourceVersion as a number; `None` for absent, `""` and `"0"`.
+    pub fn rv_number(&self) -> Result<Option<u64>, ApiError> {
+        match self.resource_version.as_deref() {
+            None | Some("") | Some("0") => Ok(None),
+            Some(s) => s
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}"))),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! URL paths to routes: discovery documents, health checks and resource requests, after the
+//! API server's `RequestInfoFactory` (`/api/v1/...`, `/apis/{group}/{version}/...`,
+//! `namespaces/{ns}/...`, legacy `/watch/` prefixes, `{name}/status` subresources).
+
+use std::sync::Arc;
+
+use http::Method;
+
+use crate::resources::{Registry, ResourceInfo};
+use crate::verb::Verb;
+
+/// A resource request.
+#[derive(Clone, Debug)]
+pub(crate) struct ResourceRequest {
+    pub res: Arc<ResourceInfo>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// `Some("status")` for the status subresource.
+    pub subresource: Option<String>,
+    /// Reached through a `/watch/` path.
+    pub legacy_watch: bool,
+}
+
+impl ResourceRequest {
+    /// The verb, given the method and whether the query asked to watch.
+    pub fn verb(&self, method: &Method, watch_param: bool) -> Option<Verb> {
+        let watch = self.legacy_watch || watch_param;
+        Some(match (method.as_str(), self.name.is_some()) {
+            ("GET", _) if watch => Verb::Watch,
+            ("GET", true) => Verb::Get,
+            ("GET", false) => Verb::List,
+            ("POST", false) => Verb::Create,
+            ("PUT", true) => Verb::Update,
+            ("PATCH", true) => Verb::Patch,
+            ("DELETE", true) => Verb::Delete,
+            ("DELETE", false) => Verb::DeleteCollection,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a path leads.
+#[derive(Clone, Debug)]
+pub(crate) enum Route {
+    Version,
+    Health,
+    CoreVersions,
+    Groups,
+    Group(String),
+    Resources { group: String, version: String },
+    Resource(ResourceRequest),
+    NotFound,
+}
+
+/// Resolves `path`.
+pub(crate) fn route(registry: &Registry, path: &str) -> Route {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        ["version"] => Route::Version,
+        ["healthz" | "readyz" | "livez", ..] => Route::Health,
+        ["api"] => Route::CoreVersions,
+        ["api", v] => Route::Resources {
+            group: String::new(),
+            version: (*v).to_owned(),
+        },
+        ["api", v, rest @ ..] => resource(registry, "", v, rest),
+        ["apis"] => Route::Groups,
+        ["apis", g] => Route::Group((*g).to_owned()),
+        ["apis", g, v] => Route::Resources {
+            group: (*g).to_owned(),
+            version: (*v).to_owned(),
+        },
+        ["apis", g, v, rest @ ..] => resource(registry, g, v, rest),
+        _ => Route::NotFound,
+    }
+}
+
+fn resource(registry: &Registry, group: &str, version: &str, rest: &[&str]) -> Route {
+    let (legacy_watch, rest) = match rest {
+        ["watch", tail @ ..] => (true, tail),
+        _ => (false, rest),
+    };
+    let namespaced = match rest {
+        ["namespaces", ns, plural, tail @ ..] => registry
+            .lookup(group, version, plural)
+            .filter(|r| r.namespaced)
+            .map(|res| (res, Some((*ns).to_owned()), tail)),
+        _ => None,
+    };
+    let (res, namespace, tail) = match namespaced {
+        Some(found) => found,
+        None => match rest {
+            [plural, tail @ ..] => match registry.lookup(group, version, plural) {
+                Some(res) => (res, None, tail),
+                None => return Route::NotFound,
+            },
+            [] => return Route::NotFound,
+        },
+    };
+    let (name, subresource) = match tail {
+        [] => (None, None),
+        [name] => (Some((*name).to_owned()), None),
+        [name, "status"] if res.has_status => (Some((*name).to_owned()), Some("status".to_owned())),
+        _ => return Route::NotFound,
+    };
+    // A namespaced object must be addressed inside its namespace.
+    if res.namespaced && namespace.is_none() && name.is_some() {
+        return Route::NotFound;
+    }
+    Route::Resource(ResourceRequest {
+        res,
+        namespace,
+        name,
+        subresource,
+        legacy_watch,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type Resolved = (String, Option<String>, Option<String>, Option<String>, bool);
+
+    fn resolve(path: &str) -> Option<Resolved> {
+        match route(&Registry::with_builtins(), path) {
+            Route::Resource(r) => Some((
+                r.res.plural.clone(),
+                r.namespace,
+                r.name,
+                r.subresource,
+                r.legacy_watch,
+            )),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn paths_resolve_like_request_info() {
+        assert_eq!(
+            resolve("/api/v1/pods"),
+            Some(("pods".into(), None, None, None, false))
+        );
+        assert_eq!(
+            resolve("/api/v1/namespaces/ns/pods/p/status"),
+            Some((
+                "pods".into(),
+                Some("ns".into()),
+                Some("p".into()),
+                Some("status".into()),
+                false
+            ))
+        );
+        assert_eq!(
+            resolve("/api/v1/namespaces/ns"),
+            Some(("namespaces".into(), None, Some("ns".into()), None, false))
+        );
+        assert_eq!(
+            resolve("/api/v1/namespaces/ns/status"),
+            Some((
+                "namespaces".into(),
+                None,
+                Some("ns".into()),
+                Some("status".into()),
+                false
+            ))
+        );
+        assert_eq!(
+            resolve("/api/v1/watch/namespaces/ns/pods"),
+            Some(("pods".into(), Some("ns".into()), None, None, true))
+        );
+        assert_eq!(
+            resolve("/apis/apps/v1/namespaces/ns/deployments/d"),
+            Some((
+                "deployments".into(),
+                Some("ns".into()),
+                Some("d".into()),
+                None,
+                false
+            ))
+        );
+        assert!(resolve("/api/v1/namespaces/ns/widgets").is_none());
+        assert!(resolve("/api/v1/pods/p").is_none());
+        assert!(resolve("/api/v1/namespaces/ns/configmaps/c/status").is_none());
+    }
+}

@@ -1,0 +1,372 @@
+//! WATCH: a spawned task per watch turns store events into chunked JSON lines.
+//!
+//! Data flow: [`start`] takes a [`Subscription`] from the store (atomically with the state or
+//! history it starts from), spawns [`WatchTask::run`] on the server's task tracker and returns a
+//! response whose body is the receiving end of an mpsc channel. The task writes, in order:
+//!
+//! 1. synthetic ADDED events for the current state (resourceVersion `""`/`"0"`, or
+//!    `sendInitialEvents=true`, which then ends with a BOOKMARK annotated
+//!    `k8s.io/initial-events-end: "true"`), or the history after the given resourceVersion;
+//! 2. live events, filtered by namespace and selectors: an object entering the selector arrives
+//!    as ADDED, one leaving it as DELETED, as in the API server's cacher;
+//! 3. BOOKMARKs every bookmark interval when `allowWatchBookmarks=true`, and one just before
+//!    `timeoutSeconds` ends the stream.
+//!
+//! A resourceVersion older than the history gives HTTP 200 with one ERROR event carrying a 410
+//! Expired `Status`. Faults reach the task through a control channel: cut the connection
+//! abruptly, write a malformed line, or end the stream (restart). A watcher too slow to keep up
+//! with the broadcast buffer is closed, as the API server closes slow watchers; it re-watches.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::Response;
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::Frame;
+use serde::Serialize;
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::body::{self, Body, BodyError};
+use crate::query::{ListOptions, RvMatch};
+use crate::resources::ResourceInfo;
+use crate::status::{ApiError, StatusCause};
+use crate::store::{EventType, RvError, Store, StoredEvent, Subscription};
+use crate::table;
+
+/// Commands from fault injection to every open watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WatchControl {
+    /// Cut the connection without ending the chunked body.
+    Drop,
+    /// Write one line that is not valid JSON.
+    Malformed,
+    /// End the stream cleanly (simulated restart).
+    Close,
+}
+
+/// Server-wide watch settings.
+#[derive(Clone, Debug)]
+pub(crate) struct WatchSettings {
+    pub bookmark_interval: Duration,
+}
+
+#[derive(Serialize)]
+struct WireEvent<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    object: &'a Value,
+}
+
+fn line(kind: &str, object: &Value) -> Vec<u8> {
+    let mut buf = serde_json::to_vec(&WireEvent { kind, object }).unwrap_or_default();
+    buf.push(b'\n');
+    buf
+}
+
+/// The bookmark object: only kind, apiVersion and metadata.resourceVersion carry meaning.
+fn bookmark(res: &ResourceInfo, rv: u64, initial_events_end: bool) -> Value {
+    let mut obj = json!({
+        "kind": res.kind,
+        "apiVersion": res.api_version(),
+        "metadata": {"resourceVersion": rv.to_string(), "creationTimestamp": null},
+    });
+    if initial_events_end {
+        let blueprint = format!(
+            "{{\"kind\":\"{}\",\"apiVersion\":\"{}\",\"metadata\":{{}},\"items\":null}}\n",
+            res.list_kind(),
+            res.api_version()
+        );
+        obj["metadata"]["annotations"] = json!({
+            "k8s.io/initial-events-end": "true",
+            "kubernetes.io/initial-events-list-blueprint": base64::engine::general_purpose::STANDARD.encode(blueprint),
+        });
+    }
+    if res.kind == "Pod" {
+        obj["spec"] = json!({"containers": null});
+        obj["status"] = json!({});
+    }
+    obj
+}
+
+/// Everything a watch task needs; owned so the task is `'static`.
+pub(crate) struct WatchTask {
+    res: Arc<ResourceInfo>,
+    namespace: Option<String>,
+    opts: ListOptions,
+    table: bool,
+    sub: Option<Subscription>,
+    initial_events_end: bool,
+    /// The error to send instead of events (too old / too new resourceVersion).
+    error: Option<ApiError>,
+    settings: WatchSettings,
+    control: broadcast::Receiver<WatchControl>,
+    shutdown: CancellationToken,
+    tx: mpsc::Sender<Result<Frame<Bytes>, BodyError>>,
+}
+
+/// Shared server pieces a watch hooks into.
+pub(crate) struct WatchEnv<'a> {
+    pub store: &'a Store,
+    pub settings: WatchSettings,
+    pub control: broadcast::Receiver<WatchControl>,
+    pub shutdown: CancellationToken,
+    pub tracker: &'a TaskTracker,
+}
+
+/// Validates the options, subscribes, spawns the task and returns the streaming response.
+pub(crate) fn start(
+    env: WatchEnv<'_>,
+    res: Arc<ResourceInfo>,
+    namespace: Option<String>,
+    opts: ListOptions,
+    table: bool,
+) -> Result<Response<Body>, ApiError> {
+    let send_initial = opts.send_initial_events == Some(true);
+    if opts.send_initial_events.is_some() {
+        let mut causes = Vec::new();
+        if opts.rv_match != Some(RvMatch::NotOlderThan) {
+            causes.push(cause("resourceVersionMatch", "sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan"));
+        }
+        if send_initial && !opts.allow_bookmarks {
+            causes.push(cause(
+                "allowWatchBookmarks",
+                "sendInitialEvents requires setting allowWatchBookmarks to true",
+            ));
+        }
+        if !causes.is_empty() {
+            return Err(ApiError::invalid("ListOptions", "", &causes));
+        }
+    } else if opts.rv_match.is_some() {
+        return Err(ApiError::invalid(
+            "ListOptions",
+            "",
+            &[cause(
+                "resourceVersionMatch",
+                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+            )],
+        ));
+    }
+    let ns = if res.namespaced {
+        namespace.as_deref()
+    } else {
+        None
+    };
+    let rv = opts.rv_number()?;
+    let (sub, error) = if send_initial || (rv.is_none() && opts.send_initial_events.is_none()) {
+        (Some(env.store.watch_with_state(&res.key, ns)), None)
+    } else {
+        let from = rv.unwrap_or_else(|| env.store.current_rv());
+        match env.store.watch_from(&res.key, from) {
+            Ok(sub) => (Some(sub), None),
+            Err(RvError::TooOld { floor }) => (
+                None,
+                Some(ApiError::expired(format!(
+                    "too old resource version: {from} ({})",
+                    floor + 1
+                ))),
+            ),
+            Err(RvError::TooNew { current }) => (None, Some(ApiError::rv_too_large(from, current))),
+        }
+    };
+    let (tx, rx) = mpsc::channel(16);
+    let task = WatchTask {
+        res,
+        namespace: ns.map(str::to_owned),
+        opts,
+        table,
+        sub,
+        initial_events_end: send_initial,
+        error,
+        settings: env.settings,
+        control: env.control,
+        shutdown: env.shutdown,
+        tx,
+    };
+    env.tracker.spawn(task.run());
+    Ok(body::response(
+        200,
+        StreamBody::new(ReceiverStream::new(rx)).boxed_unsync(),
+    ))
+}
+
+fn cause(field: &str, message: &str) -> StatusCause {
+    StatusCause {
+        reason: "FieldValueForbidden".into(),
+        message: format!("Forbidden: {message}"),
+        field: Some(field.into()),
+    }
+}
+
+/// The outcome of trying to write to the client.
+type Sent = Result<(), ()>;
+
+impl WatchTask {
+    fn in_scope(&self, ev: &StoredEvent) -> bool {
+        *ev.resource == *self.res.key && self.namespace.as_deref().is_none_or(|ns| ev.key.0 == ns)
+    }
+
+    fn selected(&self, obj: &Value) -> bool {
+        self.opts.labels.matches(obj) && self.opts.fields.matches(obj)
+    }
+
+    /// Translates a store event for this watcher, applying selector transitions.
+    fn translate<'e>(&self, ev: &'e StoredEvent) -> Option<(&'static str, Cow<'e, Value>)> {
+        let now = self.selected(&ev.object);
+        let before = ev.prev.as_deref().is_some_and(|p| self.selected(p));
+        match ev.kind {
+            EventType::Added => now.then_some(("ADDED", Cow::Borrowed(&*ev.object))),
+            EventType::Deleted => before.then_some(("DELETED", Cow::Borrowed(&*ev.object))),
+            EventType::Modified => match (before, now) {
+                (true, true) => Some(("MODIFIED", Cow::Borrowed(&*ev.object))),
+                (false, true) => Some(("ADDED", Cow::Borrowed(&*ev.object))),
+                (true, false) => {
+                    // The last state that matched, stamped with the event's resourceVersion.
+                    let mut last = ev.prev.as_deref().cloned().unwrap_or_default();
+                    if let Some(m) = last.get_mut("metadata").and_then(Value::as_object_mut) {
+                        m.insert("resourceVersion".into(), json!(ev.rv.to_string()));
+                    }
+                    Some(("DELETED", Cow::Owned(last)))
+                }
+                (false, false) => None,
+            },
+        }
+    }
+
+    fn encode(&self, kind: &str, obj: &Value) -> Vec<u8> {
+        if self.table {
+            line(kind, &table::object_table(&self.res, obj))
+        } else {
+            line(kind, obj)
+        }
+    }
+
+    async fn send(&self, bytes: Vec<u8>) -> Sent {
+        self.tx
+            .send(Ok(Frame::data(Bytes::from(bytes))))
+            .await
+            .map_err(|_| ())
+    }
+
+    /// Runs until the client goes away, the timeout passes, or the server stops the watch.
+    pub(crate) async fn run(mut self) {
+        if let Some(err) = self.error.take() {
+            let _ = self.send(line("ERROR", &err.to_status())).await;
+            return;
+        }
+        let Some(mut sub) = self.sub.take() else {
+            return;
+        };
+        let _ = self.stream(&mut sub).await;
+    }
+
+    async fn stream(&mut self, sub: &mut Subscription) -> Sent {
+        let mut last_rv = sub.rv;
+        // Initial state, batched into chunks.
+        let mut buf = Vec::new();
+        for obj in std::mem::take(&mut sub.initial) {
+            if self.selected(&obj) {
+                buf.extend(self.encode("ADDED", &obj));
+                if buf.len() > 32 * 1024 {
+                    self.send(std::mem::take(&mut buf)).await?;
+                }
+            }
+        }
+        if !buf.is_empty() {
+            self.send(buf).await?;
+        }
+        if self.initial_events_end {
+            self.send(line("BOOKMARK", &bookmark(&self.res, last_rv, true)))
+                .await?;
+        }
+        for ev in std::mem::take(&mut sub.backlog) {
+            last_rv = ev.rv;
+            if let Some((kind, obj)) = self.translate(&ev) {
+                let bytes = self.encode(kind, &obj);
+                self.send(bytes).await?;
+            }
+        }
+        let deadline = self.opts.timeout.map(|t| Instant::now() + t);
+        let interval = self
+            .settings
+            .bookmark_interval
+            .max(Duration::from_millis(1));
+        let mut next_bookmark = Instant::now() + interval;
+        loop {
+            tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => return Ok(()),
+                ctl = self.control.recv() => match ctl {
+                    Ok(WatchControl::Drop) => {
+                        let _ = self.tx.send(Err(std::io::Error::other("watch dropped by fault injection"))).await;
+                        return Err(());
+                    }
+                    Ok(WatchControl::Malformed) => self.send(b"{\"type\":\"ADDED\",\"object\":{\"kind\":\n".to_vec()).await?,
+                    Ok(WatchControl::Close) | Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                },
+                () = sleep_until_opt(deadline) => {
+                    if self.opts.allow_bookmarks {
+                        self.send(line("BOOKMARK", &bookmark(&self.res, last_rv, false))).await?;
+                    }
+                    return Ok(());
+                }
+                () = tokio::time::sleep_until(next_bookmark), if self.opts.allow_bookmarks => {
+                    next_bookmark = Instant::now() + interval;
+                    self.send(line("BOOKMARK", &bookmark(&self.res, last_rv, false))).await?;
+                }
+                ev = sub.live.recv() => match ev {
+                    Ok(ev) => {
+                        if ev.rv <= last_rv {
+                            continue;
+                        }
+                        last_rv = ev.rv;
+                        if self.in_scope(&ev)
+                            && let Some((kind, obj)) = self.translate(&ev) {
+                                let bytes = self.encode(kind, &obj);
+                                self.send(bytes).await?;
+                            }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, resource = %self.res.key, "watcher fell behind; closing its stream");
+                        return Ok(());
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                },
+            }
+        }
+    }
+}
+
+async fn sleep_until_opt(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::Registry;
+
+    #[test]
+    fn pod_bookmarks_match_the_recorded_shape() {
+        let reg = Registry::with_builtins();
+        let pods = reg.lookup("", "v1", "pods");
+        let b = pods.map(|p| bookmark(&p, 210, true)).unwrap_or_default();
+        assert_eq!(b["metadata"]["resourceVersion"], "210");
+        assert_eq!(
+            b["metadata"]["annotations"]["k8s.io/initial-events-end"],
+            "true"
+        );
+        assert_eq!(b["spec"], json!({"containers": null}));
+    }
+}
