@@ -9,12 +9,27 @@
 //! and comes back as a typed value, a stream of [`meta::WatchEvent`]s, or an [`Error`] whose
 //! predicates (`is_not_found`, `is_conflict`, ...) classify the server's `Status`.
 
+pub mod config;
+pub mod dynamic;
 pub mod error;
+pub mod flowcontrol;
+#[cfg(feature = "k8s-openapi")]
+pub mod k8s_openapi_impls;
 pub mod meta;
+pub mod metadata;
+pub mod pager;
+pub mod rest;
 pub mod selectors;
+pub mod typed;
 
+pub use config::Config;
+pub use dynamic::{DynamicClient, DynamicObject};
 pub use error::{Error, Result};
 pub use meta::{
     ApiResource, DeleteOptions, List, ListMeta, ListOptions, Object, ObjectMeta, PatchType,
     Resource, Status, TypeMeta, WatchEvent,
 };
+pub use metadata::{MetadataClient, PartialObjectMetadata};
+pub use pager::ListPager;
+pub use rest::{Request, RestClient, WatchStream};
+pub use typed::TypedClient;

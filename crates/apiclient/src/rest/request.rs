@@ -1,0 +1,459 @@
+//! Port of client-go `rest/request.go`: the request builder and the loop that sends it.
+//!
+//! Data flow: builder calls record verb, path parts, query, headers and body (the first bad
+//! part is remembered and returned when the request runs, like Go's `r.err`) → [`Request::url`]
+//! joins `base/prefix/namespaces/{ns}/{resource}/{name}/{subresource}` → the send loop:
+//! throttle the first attempt (not for watches), then repeat {`WithRetry::before` → add
+//! credentials → send → classify} until success, a non-retryable answer, or the retry budget is
+//! spent → the body is decoded into a type ([`Request::into_json`]), returned as bytes
+//! ([`Request::into_bytes`]), or decoded incrementally as a watch ([`Request::watch`]).
+//!
+//! A non-2xx answer becomes [`Error::Api`] with the server's `Status` (or one made from the
+//! HTTP code). The body of a list or watch has no timeout; `Config::timeout` bounds only
+//! connecting and receiving headers.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::client::RestClient;
+use super::watch::WatchStream;
+use super::with_retry::{Outcome, WithRetry, retryable_for_request, retryable_for_watch};
+use crate::error::{ApiError, Error, Result, TransportKind};
+use crate::meta::{ListOptions, Status, WriteOptions};
+
+/// A request being built. Port of rest.Request.
+///
+/// Differs from Go: consumed by the call that sends it (`into_json`, `into_bytes`, `watch`),
+/// and carries no context; cancel by dropping the future.
+#[must_use = "a request does nothing until sent"]
+pub struct Request {
+    client: RestClient,
+    verb: Method,
+    prefix: String,
+    namespace: Option<String>,
+    resource: Option<String>,
+    name: Option<String>,
+    subresource: Option<String>,
+    params: Vec<(String, String)>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    content_type: Option<String>,
+    body: Option<Bytes>,
+    timeout: Option<Duration>,
+    /// The first builder error; returned when the request is sent. Port of Request.err.
+    err: Option<Error>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("verb", &self.verb)
+            .field("path", &self.path())
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Port of apimachinery validation/path.go: IsValidPathSegmentName.
+fn check_segment(what: &str, s: &str) -> Option<Error> {
+    if s == "." || s == ".." || s.contains('/') || s.contains('%') {
+        Some(Error::InvalidRequest(format!(
+            "invalid {what} {s:?}: may not be '.', '..', or contain '/' or '%'"
+        )))
+    } else {
+        None
+    }
+}
+
+impl Request {
+    /// A request with `verb` on `client`. Port of rest.NewRequest.
+    pub fn new(client: RestClient, verb: Method) -> Self {
+        Request {
+            client,
+            verb,
+            prefix: String::new(),
+            namespace: None,
+            resource: None,
+            name: None,
+            subresource: None,
+            params: Vec::new(),
+            headers: Vec::new(),
+            content_type: None,
+            body: None,
+            timeout: None,
+            err: None,
+        }
+    }
+
+    fn fail(mut self, e: Option<Error>) -> Self {
+        if self.err.is_none() {
+            self.err = e;
+        }
+        self
+    }
+
+    /// Sets the path prefix, e.g. `/api/v1`. Port of Request.Prefix / AbsPath.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// `/api/{version}` for the core group, `/apis/{group}/{version}` otherwise.
+    pub fn group_version(self, group: &str, version: &str) -> Self {
+        if group.is_empty() {
+            self.prefix(format!("/api/{version}"))
+        } else {
+            self.prefix(format!("/apis/{group}/{version}"))
+        }
+    }
+
+    /// Sets the namespace; empty means none. Port of Request.Namespace.
+    pub fn namespace(mut self, ns: impl Into<String>) -> Self {
+        let ns = ns.into();
+        let e = check_segment("namespace", &ns).filter(|_| !ns.is_empty());
+        self.namespace = Some(ns).filter(|n| !n.is_empty());
+        self.fail(e)
+    }
+
+    /// Sets the resource (plural, lower case). Port of Request.Resource.
+    pub fn resource(mut self, r: impl Into<String>) -> Self {
+        let r = r.into();
+        let e = check_segment("resource", &r);
+        self.resource = Some(r);
+        self.fail(e)
+    }
+
+    /// Sets the object name; empty is an error. Port of Request.Name.
+    pub fn name(mut self, n: impl Into<String>) -> Self {
+        let n = n.into();
+        let e = if n.is_empty() {
+            Some(Error::InvalidRequest(
+                "resource name may not be empty".into(),
+            ))
+        } else {
+            check_segment("resource name", &n)
+        };
+        self.name = Some(n);
+        self.fail(e)
+    }
+
+    /// Sets the subresource, e.g. `status`. Port of Request.SubResource.
+    pub fn subresource(mut self, s: impl Into<String>) -> Self {
+        let s = s.into();
+        let e = check_segment("subresource", &s);
+        self.subresource = Some(s);
+        self.fail(e)
+    }
+
+    /// Adds a query parameter. Port of Request.Param.
+    pub fn param(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.params.push((k.into(), v.into()));
+        self
+    }
+
+    /// Adds list/watch options as query parameters. Port of Request.VersionedParams.
+    pub fn list_options(mut self, o: &ListOptions) -> Self {
+        for (k, v) in o.query_pairs() {
+            self.params.push((k.to_owned(), v));
+        }
+        self
+    }
+
+    /// Adds create/update/patch options as query parameters.
+    pub fn write_options(mut self, o: &WriteOptions) -> Self {
+        for (k, v) in o.query_pairs() {
+            self.params.push((k.to_owned(), v));
+        }
+        self
+    }
+
+    /// Adds a header. Port of Request.SetHeader.
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        match (
+            HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            (Ok(n), Ok(v)) => {
+                self.headers.push((n, v));
+                self
+            }
+            _ => self.fail(Some(Error::InvalidRequest(format!("invalid header {k:?}")))),
+        }
+    }
+
+    /// Sets the body's content type (default `application/json` when there is a body).
+    pub fn content_type(mut self, ct: impl Into<String>) -> Self {
+        self.content_type = Some(ct.into());
+        self
+    }
+
+    /// Sets raw body bytes. Port of Request.Body([]byte).
+    pub fn body(mut self, b: impl Into<Bytes>) -> Self {
+        self.body = Some(b.into());
+        self
+    }
+
+    /// Serialises `v` as the JSON body. Port of Request.Body(runtime.Object).
+    pub fn json_body<T: Serialize + ?Sized>(self, v: &T) -> Self {
+        match serde_json::to_vec(v) {
+            Ok(b) => self.body(b),
+            Err(e) => self.fail(Some(Error::InvalidRequest(format!(
+                "cannot encode body: {e}"
+            )))),
+        }
+    }
+
+    /// Server-side `timeout` parameter and client-side header timeout. Port of Request.Timeout.
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self.param("timeout", format!("{}s", d.as_secs().max(1)))
+    }
+
+    fn path(&self) -> String {
+        let mut p = self.prefix.trim_end_matches('/').to_owned();
+        if let Some(ns) = &self.namespace {
+            p.push_str("/namespaces/");
+            p.push_str(ns);
+        }
+        for part in [&self.resource, &self.name, &self.subresource]
+            .into_iter()
+            .flatten()
+        {
+            p.push('/');
+            p.push_str(part);
+        }
+        p
+    }
+
+    /// The full URL. Port of Request.URL.
+    pub fn url(&self) -> Result<Url> {
+        let mut url = self.client.inner.base.clone();
+        let base_path = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base_path}{}", self.path()));
+        if !self.params.is_empty() {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in &self.params {
+                q.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Sends the request and returns the body bytes. Port of Request.DoRaw.
+    ///
+    /// # Cancel safety
+    /// Dropping the future abandons the request; a write may or may not have reached the server.
+    pub async fn into_bytes(self) -> Result<Bytes> {
+        let (resp, verb, url) = self.send(false).await?;
+        resp.bytes()
+            .await
+            .map_err(|e| transport_error(&verb, &url, e))
+    }
+
+    /// Sends the request and decodes the JSON body into `T`. Port of Request.Do().Into().
+    ///
+    /// # Cancel safety
+    /// As [`Request::into_bytes`].
+    pub async fn into_json<T: DeserializeOwned>(self) -> Result<T> {
+        let (resp, verb, url) = self.send(false).await?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&verb, &url, e))?;
+        serde_json::from_slice(&body).map_err(|e| {
+            Error::decode(
+                format!("{} from {verb} {url}", std::any::type_name::<T>()),
+                e,
+            )
+        })
+    }
+
+    /// Sends the request with `watch=true` and decodes the body as events arrive.
+    /// Port of Request.Watch: the first attempt is not throttled.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe; dropping the stream closes the connection.
+    pub async fn watch<T: DeserializeOwned>(self) -> Result<WatchStream<T>> {
+        let req = self.param("watch", "true");
+        let (resp, verb, url) = req.send(true).await?;
+        let context = format!("{verb} {url}");
+        let body = resp
+            .bytes_stream()
+            .map(move |r| r.map_err(|e| transport_error(&verb, &url, e)));
+        Ok(WatchStream::new(body, context))
+    }
+
+    /// The send loop. Port of Request.request / Request.Watch and withRetry.
+    async fn send(mut self, is_watch: bool) -> Result<(reqwest::Response, Method, String)> {
+        if let Some(e) = self.err.take() {
+            return Err(e);
+        }
+        let url = self.url()?;
+        let mut url_no_query = url.clone();
+        url_no_query.set_query(None);
+        let url_str = url_no_query.to_string();
+        let inner = self.client.inner.clone();
+        // Go throttles the first attempt of ordinary requests only.
+        if !is_watch && let Some(l) = &inner.limiter {
+            l.throttle(self.verb.as_str(), &url_str, None).await;
+        }
+        let retryable = if is_watch {
+            retryable_for_watch
+        } else {
+            retryable_for_request
+        };
+        let mut retry = WithRetry::new(inner.max_retries);
+        let mut reauthenticated = false;
+        let timeout = self.timeout.or(inner.timeout);
+        loop {
+            retry
+                .before(inner.limiter.as_deref(), &self.verb, &url_str)
+                .await;
+            let mut rb = inner.http.request(self.verb.clone(), url.clone());
+            for (k, v) in &self.headers {
+                rb = rb.header(k, v);
+            }
+            if let Some(b) = &self.body {
+                let ct = self.content_type.as_deref().unwrap_or("application/json");
+                rb = rb.header(CONTENT_TYPE, ct).body(b.clone());
+            }
+            let (rb, used) = self.client.authorize(rb).await?;
+            let sent: std::result::Result<reqwest::Response, Sent> = match timeout {
+                Some(t) => match tokio::time::timeout(t, rb.send()).await {
+                    Ok(r) => r.map_err(Sent::Reqwest),
+                    Err(_) => Err(Sent::Timeout),
+                },
+                None => rb.send().await.map_err(Sent::Reqwest),
+            };
+            let sent = match sent {
+                Ok(r) => Ok(r),
+                Err(Sent::Reqwest(e)) => Err(transport_error(&self.verb, &url_str, e)),
+                Err(Sent::Timeout) => Err(Error::Transport {
+                    verb: self.verb.to_string(),
+                    url: url_str.clone(),
+                    kind: TransportKind::Timeout,
+                    source: format!("no response headers within {timeout:?}").into(),
+                }),
+            };
+            match sent {
+                Ok(resp) if resp.status().is_success() => return Ok((resp, self.verb, url_str)),
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    if status == 401 && !reauthenticated && self.client.unauthorized(&used).await {
+                        reauthenticated = true;
+                        continue;
+                    }
+                    let ra = resp
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let outcome = Outcome::Response {
+                        status,
+                        retry_after: ra.as_deref(),
+                    };
+                    if retry.is_next_retry(&self.verb, outcome, retryable) {
+                        // Drain so the connection can be reused (Go: readAndCloseResponseBody).
+                        let _ = resp.bytes().await;
+                        continue;
+                    }
+                    let ra_secs = ra.and_then(|s| s.trim().parse::<u64>().ok());
+                    let body = resp.bytes().await.unwrap_or_default();
+                    return Err(error_from_body(status, ra_secs, &body, self.verb.as_str()));
+                }
+                Err(err) => {
+                    if retry.is_next_retry(&self.verb, Outcome::Error(&err), retryable) {
+                        continue;
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    }
+}
+
+/// Why `send()` produced no response.
+enum Sent {
+    Reqwest(reqwest::Error),
+    Timeout,
+}
+
+/// Builds the error for a non-2xx response. Port of request.go: transformResponse /
+/// newUnstructuredResponseError: a `Status` body is used as is (its code filled in if
+/// missing); any other body becomes the message of a status derived from the HTTP code.
+pub fn error_from_body(status: u16, retry_after: Option<u64>, body: &[u8], verb: &str) -> Error {
+    if let Ok(mut s) = serde_json::from_slice::<Status>(body)
+        && s.types.kind == "Status"
+    {
+        if s.code == 0 {
+            s.code = i32::from(status);
+        }
+        return ApiError {
+            status: s,
+            retry_after_header: retry_after,
+        }
+        .into();
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(1024)])
+        .trim()
+        .to_owned();
+    ApiError::from_code(status, verb, text, retry_after).into()
+}
+
+/// Classifies a reqwest error. Port of apimachinery util/net: IsConnectionReset,
+/// IsProbableEOF (which, as in Go, partly reads error messages).
+pub(crate) fn transport_error(verb: &Method, url: &str, e: reqwest::Error) -> Error {
+    let mut kind = if e.is_timeout() {
+        TransportKind::Timeout
+    } else {
+        TransportKind::Other
+    };
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = src {
+        if s.downcast_ref::<rustls::Error>().is_some() {
+            return Error::Tls {
+                context: format!("handshake with {url}"),
+                source: e.without_url().into(),
+            };
+        }
+        if kind == TransportKind::Other {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                use std::io::ErrorKind as K;
+                kind = match io.kind() {
+                    K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe => {
+                        TransportKind::ConnectionReset
+                    }
+                    K::UnexpectedEof => TransportKind::UnexpectedEof,
+                    K::TimedOut => TransportKind::Timeout,
+                    K::ConnectionRefused => TransportKind::Connect,
+                    _ => kind,
+                };
+            }
+            let msg = s.to_string();
+            if msg.contains("connection closed before message completed")
+                || msg.contains("unexpected EOF")
+                || msg.contains("end of file before message length reached")
+                || msg.contains("error reading a body from connection")
+            {
+                kind = TransportKind::UnexpectedEof;
+            } else if msg.contains("connection reset") {
+                kind = TransportKind::ConnectionReset;
+            }
+        }
+        src = s.source();
+    }
+    if kind == TransportKind::Other && e.is_connect() {
+        kind = TransportKind::Connect;
+    }
+    Error::Transport {
+        verb: verb.to_string(),
+        url: url.to_owned(),
+        kind,
+        source: e.without_url().into(),
+    }
+}
