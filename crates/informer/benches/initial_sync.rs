@@ -1,0 +1,2 @@
+//! Placeholder; the initial-sync benchmark comes with the informer.
+fn main() {}

@@ -1,0 +1,903 @@
+//! Port of tools/cache/delta_fifo.go: the classic DeltaFIFO, plus the types every FIFO shares
+//! ([`Delta`], [`Deltas`], [`DeletedFinalStateUnknown`], [`ObjectOrTombstone`]).
+//!
+//! Data flow: the reflector calls `add`/`update`/`delete`/`replace`/`resync`; each call appends
+//! a [`Delta`] to the *per-key* list of that object's key, enqueuing the key if it was not
+//! queued. `pop` hands the consumer the whole [`Deltas`] of the oldest key: everything that
+//! happened to that object since it was last processed. A `replace` (relist) also emits a
+//! `Deleted` delta holding a [`DeletedFinalStateUnknown`] tombstone for every key that is
+//! known (queued, or in the consumer's cache) but absent from the new list: those are
+//! deletions missed while the watch was down.
+//!
+//! Invariants (executable in tests as `check_invariants`):
+//! - a key is in `queue` iff it is in `items`; `queue` has no duplicates;
+//! - every `Deltas` in `items` has at least one delta;
+//! - two consecutive `Deleted` deltas never stay side by side (the one with more information
+//!   is kept).
+//!
+//! ```
+//! use informer::{DeltaFifo, DeltaFifoOptions, ReflectorStore, DeltaType};
+//! let fifo = DeltaFifo::<apiclient::ObjectMeta>::new(DeltaFifoOptions::default());
+//! let mut m = apiclient::ObjectMeta::default();
+//! m.name = Some("a".into());
+//! fifo.add(m.clone())?;
+//! fifo.update(m)?;
+//! let kinds: Vec<DeltaType> = fifo.get_by_key("a").unwrap().iter().map(|d| d.kind()).collect();
+//! assert_eq!(kinds, [DeltaType::Added, DeltaType::Updated]);
+//! # Ok::<(), informer::Error>(())
+//! ```
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use apiclient::Object;
+use futures::future::BoxFuture;
+use tokio::sync::Notify;
+
+use crate::error::{Error, Result};
+use crate::fifo::{PopProcess, Queue};
+use crate::store::{KeyFunc, KnownObjects, ReflectorStore, default_key_func};
+use crate::wait::SyncFlag;
+
+/// An object whose deletion was noticed by a relist rather than a watch event, so its final
+/// state is unknown: `obj` is the last state the client knew (possibly stale, possibly none).
+/// Port of `DeletedFinalStateUnknown`.
+#[doc(alias = "tombstone")]
+#[derive(Debug)]
+pub struct DeletedFinalStateUnknown<K> {
+    /// The store key of the deleted object.
+    pub key: String,
+    /// The last known state, if any.
+    pub obj: Option<Arc<K>>,
+}
+
+impl<K> Clone for DeletedFinalStateUnknown<K> {
+    fn clone(&self) -> Self {
+        DeletedFinalStateUnknown {
+            key: self.key.clone(),
+            obj: self.obj.clone(),
+        }
+    }
+}
+
+/// What `on_delete` receives, and what a `Deleted` delta holds: the final object, or a
+/// tombstone. Port of Go's `interface{}` that is either an object or a
+/// `DeletedFinalStateUnknown`; here the "either" is a type.
+#[derive(Debug)]
+pub enum ObjectOrTombstone<K> {
+    /// The object's final state, from a watch `DELETED` event.
+    Object(Arc<K>),
+    /// A deletion detected by a relist.
+    Tombstone(DeletedFinalStateUnknown<K>),
+}
+
+impl<K> Clone for ObjectOrTombstone<K> {
+    fn clone(&self) -> Self {
+        match self {
+            ObjectOrTombstone::Object(o) => ObjectOrTombstone::Object(o.clone()),
+            ObjectOrTombstone::Tombstone(t) => ObjectOrTombstone::Tombstone(t.clone()),
+        }
+    }
+}
+
+impl<K> ObjectOrTombstone<K> {
+    /// The object, or the tombstone's last known object.
+    pub fn object(&self) -> Option<&Arc<K>> {
+        match self {
+            ObjectOrTombstone::Object(o) => Some(o),
+            ObjectOrTombstone::Tombstone(t) => t.obj.as_ref(),
+        }
+    }
+
+    /// True for a tombstone.
+    pub fn is_tombstone(&self) -> bool {
+        matches!(self, ObjectOrTombstone::Tombstone(_))
+    }
+}
+
+/// The kind of a change. Port of `DeltaType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeltaType {
+    /// From a watch `ADDED` event.
+    Added,
+    /// From a watch `MODIFIED` event.
+    Updated,
+    /// From a watch `DELETED` event, or a deletion found by a relist.
+    Deleted,
+    /// From a relist: the object is present; it may or may not have changed.
+    Replaced,
+    /// From a periodic resync: the cached object, re-delivered.
+    Sync,
+}
+
+/// One change to one object, with the object's state after it (its last state for a
+/// deletion). Port of `Delta`.
+///
+/// Differs from Go: an enum, so only `Deleted` can carry a tombstone.
+#[derive(Debug)]
+pub enum Delta<K> {
+    /// See [`DeltaType::Added`].
+    Added(Arc<K>),
+    /// See [`DeltaType::Updated`].
+    Updated(Arc<K>),
+    /// See [`DeltaType::Deleted`].
+    Deleted(ObjectOrTombstone<K>),
+    /// See [`DeltaType::Replaced`].
+    Replaced(Arc<K>),
+    /// See [`DeltaType::Sync`].
+    Sync(Arc<K>),
+}
+
+impl<K> Clone for Delta<K> {
+    fn clone(&self) -> Self {
+        match self {
+            Delta::Added(o) => Delta::Added(o.clone()),
+            Delta::Updated(o) => Delta::Updated(o.clone()),
+            Delta::Deleted(o) => Delta::Deleted(o.clone()),
+            Delta::Replaced(o) => Delta::Replaced(o.clone()),
+            Delta::Sync(o) => Delta::Sync(o.clone()),
+        }
+    }
+}
+
+impl<K> Delta<K> {
+    /// The kind of change.
+    pub fn kind(&self) -> DeltaType {
+        match self {
+            Delta::Added(_) => DeltaType::Added,
+            Delta::Updated(_) => DeltaType::Updated,
+            Delta::Deleted(_) => DeltaType::Deleted,
+            Delta::Replaced(_) => DeltaType::Replaced,
+            Delta::Sync(_) => DeltaType::Sync,
+        }
+    }
+
+    /// The object (a tombstone's last known object for a relist deletion).
+    pub fn object(&self) -> Option<&Arc<K>> {
+        match self {
+            Delta::Added(o) | Delta::Updated(o) | Delta::Replaced(o) | Delta::Sync(o) => Some(o),
+            Delta::Deleted(d) => d.object(),
+        }
+    }
+
+    /// The key of this delta's object: a tombstone's recorded key, else `key_func`.
+    pub fn key(&self, key_func: &KeyFunc<K>) -> Result<String> {
+        match self {
+            Delta::Deleted(ObjectOrTombstone::Tombstone(t)) => Ok(t.key.clone()),
+            Delta::Added(o)
+            | Delta::Updated(o)
+            | Delta::Replaced(o)
+            | Delta::Sync(o)
+            | Delta::Deleted(ObjectOrTombstone::Object(o)) => {
+                key_func(o).map_err(|source| Error::Key { source })
+            }
+        }
+    }
+}
+
+/// The changes to one object, oldest first. Port of `Deltas` (`Oldest()`/`Newest()` are
+/// `first()`/`last()`).
+pub type Deltas<K> = Vec<Delta<K>>;
+
+/// Called on every object before it is queued, e.g. to drop `managedFields`.
+/// Port of `TransformFunc`.
+///
+/// Differs from Go: mutates in place and cannot fail; it runs before the object is shared, so
+/// mutating is safe and costs no copy. It is never called on tombstones or resync objects
+/// (those already went through it).
+pub type TransformFunc<K> = Arc<dyn Fn(&mut K) + Send + Sync>;
+
+/// Options of [`DeltaFifo::new`]. Port of `DeltaFIFOOptions`.
+pub struct DeltaFifoOptions<K> {
+    /// Key function; `None` means [`crate::store::meta_namespace_key_func`].
+    pub key_function: Option<KeyFunc<K>>,
+    /// The consumer's cache, consulted by `delete`, `replace` and `resync`.
+    pub known_objects: Option<Arc<dyn KnownObjects<K>>>,
+    /// Emit `Replaced` (instead of `Sync`) for the items of a `replace`. Informers set it.
+    pub emit_delta_type_replaced: bool,
+    /// Applied to every incoming object.
+    pub transformer: Option<TransformFunc<K>>,
+    /// Raised once the initial population has been popped.
+    pub synced: SyncFlag,
+}
+
+impl<K> Default for DeltaFifoOptions<K> {
+    fn default() -> Self {
+        DeltaFifoOptions {
+            key_function: None,
+            known_objects: None,
+            emit_delta_type_replaced: false,
+            transformer: None,
+            synced: SyncFlag::new(),
+        }
+    }
+}
+
+struct State<K> {
+    /// Key → its pending deltas. Each `Deltas` has at least one delta.
+    items: HashMap<String, Deltas<K>>,
+    /// Keys in FIFO order. No duplicates; a key is in `queue` iff it is in `items`.
+    queue: VecDeque<String>,
+    /// True once the first `replace` ran, or any add/update/delete came first.
+    populated: bool,
+    /// Items of the first `replace` not yet popped.
+    initial_population_count: usize,
+    /// Set by `close`.
+    closed: bool,
+}
+
+/// A queue of per-object delta lists. Port of `DeltaFIFO`.
+///
+/// Differs from Go: `pop` is async (a [`Notify`] instead of a `sync.Cond`), `has_synced` is
+/// also observable as a [`SyncFlag`], and `add_if_not_present` takes `Deltas` by type.
+#[doc(alias = "DeltaFIFO")]
+pub struct DeltaFifo<K> {
+    state: Mutex<State<K>>,
+    notify: Notify,
+    key_func: KeyFunc<K>,
+    known_objects: Option<Arc<dyn KnownObjects<K>>>,
+    emit_delta_type_replaced: bool,
+    transformer: Option<TransformFunc<K>>,
+    synced: SyncFlag,
+}
+
+impl<K: Object + Send + Sync + 'static> DeltaFifo<K> {
+    /// A new queue. Port of `NewDeltaFIFOWithOptions`.
+    pub fn new(opts: DeltaFifoOptions<K>) -> Self {
+        DeltaFifo {
+            state: Mutex::new(State {
+                items: HashMap::new(),
+                queue: VecDeque::new(),
+                populated: false,
+                initial_population_count: 0,
+                closed: false,
+            }),
+            notify: Notify::new(),
+            key_func: opts.key_function.unwrap_or_else(default_key_func),
+            known_objects: opts.known_objects,
+            emit_delta_type_replaced: opts.emit_delta_type_replaced,
+            transformer: opts.transformer,
+            synced: opts.synced,
+        }
+    }
+}
+
+impl<K: Send + Sync + 'static> DeltaFifo<K> {
+    // Every mutation computes what it can fail on before changing anything, so the state is
+    // consistent even if a panic poisoned the lock.
+    fn lock(&self) -> MutexGuard<'_, State<K>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn key_of(&self, obj: &K) -> Result<String> {
+        (self.key_func)(obj).map_err(|source| Error::Key { source })
+    }
+
+    fn wrap(&self, mut obj: K) -> Arc<K> {
+        if let Some(t) = &self.transformer {
+            t(&mut obj);
+        }
+        Arc::new(obj)
+    }
+
+    /// Raises the sync flag when the initial population has been processed.
+    fn publish_synced(&self, st: &State<K>) {
+        if st.populated && st.initial_population_count == 0 {
+            self.synced.set();
+        }
+    }
+
+    /// Appends `delta` under `id`, de-duplicating trailing deletions. Port of
+    /// `queueActionLocked`.
+    fn queue_action_locked(&self, st: &mut State<K>, id: String, delta: Delta<K>) {
+        tracing::debug!(key = %id, delta = ?delta.kind(), "DeltaFIFO: queued delta");
+        match st.items.get_mut(&id) {
+            Some(deltas) => {
+                deltas.push(delta);
+                dedup_deltas(deltas);
+            }
+            None => {
+                st.queue.push_back(id.clone());
+                st.items.insert(id, vec![delta]);
+            }
+        }
+        self.notify.notify_waiters();
+    }
+
+    /// True if an add/update/delete came first, or the first `replace`'s items were popped.
+    /// Port of `HasSynced`.
+    pub fn has_synced(&self) -> bool {
+        let st = self.lock();
+        st.populated && st.initial_population_count == 0
+    }
+
+    /// The sync flag (raised when [`DeltaFifo::has_synced`] becomes true).
+    pub fn synced_flag(&self) -> &SyncFlag {
+        &self.synced
+    }
+
+    /// Queues `deltas` under their key unless that key is already queued. Port of
+    /// `AddIfNotPresent`: lets a single consumer retry an item without clobbering newer ones.
+    pub fn add_if_not_present(&self, deltas: Deltas<K>) -> Result<()> {
+        let Some(newest) = deltas.last() else {
+            return Err(Error::Key {
+                source: "0 length Deltas object; can't get key".into(),
+            });
+        };
+        let id = newest.key(&self.key_func)?;
+        let mut st = self.lock();
+        st.populated = true;
+        if !st.items.contains_key(&id) {
+            st.queue.push_back(id.clone());
+            st.items.insert(id, deltas);
+            self.notify.notify_waiters();
+        }
+        self.publish_synced(&st);
+        Ok(())
+    }
+
+    /// The newest object of every queued key. Port of `List`.
+    pub fn list(&self) -> Vec<Arc<K>> {
+        let st = self.lock();
+        st.items
+            .values()
+            .filter_map(|d| d.last().and_then(Delta::object).cloned())
+            .collect()
+    }
+
+    /// The queued keys in FIFO order. Port of `ListKeys`.
+    pub fn list_keys(&self) -> Vec<String> {
+        self.lock().queue.iter().cloned().collect()
+    }
+
+    /// A copy of the deltas queued for `key`. Port of `GetByKey`.
+    pub fn get_by_key(&self, key: &str) -> Option<Deltas<K>> {
+        self.lock().items.get(key).cloned()
+    }
+
+    /// Number of queued keys.
+    pub fn len(&self) -> usize {
+        self.lock().queue.len()
+    }
+
+    /// True if nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.lock().queue.is_empty()
+    }
+
+    /// Panics if "a key is in `queue` iff it is in `items`" or "no empty `Deltas`" is broken.
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let st = self.lock();
+        let q: HashSet<&String> = st.queue.iter().collect();
+        assert_eq!(q.len(), st.queue.len(), "duplicate key in queue");
+        let i: HashSet<&String> = st.items.keys().collect();
+        assert_eq!(q, i, "queue and items disagree");
+        assert!(st.items.values().all(|d| !d.is_empty()), "empty Deltas");
+    }
+}
+
+/// Collapses the last two deltas if both are deletions, keeping the one with more
+/// information (a real final state beats a tombstone). Port of `dedupDeltas`.
+fn dedup_deltas<K>(deltas: &mut Deltas<K>) {
+    let n = deltas.len();
+    if n < 2 {
+        return;
+    }
+    let (a, b) = (&deltas[n - 1], &deltas[n - 2]);
+    if let (Delta::Deleted(_), Delta::Deleted(older)) = (a, b) {
+        if older.is_tombstone() {
+            // Keep the newer one: drop the older.
+            deltas.remove(n - 2);
+        } else {
+            deltas.pop();
+        }
+    }
+}
+
+impl<K: Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
+    fn add(&self, obj: K) -> Result<()> {
+        let id = self.key_of(&obj)?;
+        let obj = self.wrap(obj);
+        let mut st = self.lock();
+        st.populated = true;
+        self.queue_action_locked(&mut st, id, Delta::Added(obj));
+        self.publish_synced(&st);
+        Ok(())
+    }
+
+    fn update(&self, obj: K) -> Result<()> {
+        let id = self.key_of(&obj)?;
+        let obj = self.wrap(obj);
+        let mut st = self.lock();
+        st.populated = true;
+        self.queue_action_locked(&mut st, id, Delta::Updated(obj));
+        self.publish_synced(&st);
+        Ok(())
+    }
+
+    /// Queues a deletion unless the key is unknown both here and in the known objects (then
+    /// a relist already reported it). Port of `Delete`.
+    fn delete(&self, obj: K) -> Result<()> {
+        let id = self.key_of(&obj)?;
+        let mut st = self.lock();
+        st.populated = true;
+        let queued = st.items.contains_key(&id);
+        let known = match &self.known_objects {
+            Some(k) => k.get_by_key(&id).is_some(),
+            None => false,
+        };
+        if !queued && !known {
+            tracing::debug!(key = %id, "DeltaFIFO: ignored delete of unknown key (already gone)");
+            self.publish_synced(&st);
+            return Ok(());
+        }
+        let obj = self.wrap(obj);
+        self.queue_action_locked(&mut st, id, Delta::Deleted(ObjectOrTombstone::Object(obj)));
+        self.publish_synced(&st);
+        Ok(())
+    }
+
+    /// Queues `Replaced` (or `Sync`) for every listed object, then a tombstone deletion for
+    /// every queued or known key missing from `list`. Port of `Replace`.
+    fn replace(&self, list: Vec<K>, resource_version: &str) -> Result<()> {
+        let mut keyed = Vec::with_capacity(list.len());
+        for obj in list {
+            keyed.push((self.key_of(&obj)?, obj));
+        }
+        let mut st = self.lock();
+        let mut keys: HashSet<String> = HashSet::with_capacity(keyed.len());
+        for (key, obj) in keyed {
+            let obj = self.wrap(obj);
+            let delta = if self.emit_delta_type_replaced {
+                Delta::Replaced(obj)
+            } else {
+                Delta::Sync(obj)
+            };
+            keys.insert(key.clone());
+            self.queue_action_locked(&mut st, key, delta);
+        }
+        // Deletions among queued keys: their newest delta is the last known state.
+        let mut queued_deletions = 0;
+        let missing: Vec<(String, Option<Arc<K>>)> = st
+            .items
+            .iter()
+            .filter(|(k, _)| !keys.contains(*k))
+            .map(|(k, d)| (k.clone(), d.last().and_then(Delta::object).cloned()))
+            .collect();
+        for (key, obj) in missing {
+            tracing::debug!(key = %key, "DeltaFIFO: relist lacks a queued key; queued tombstone");
+            queued_deletions += 1;
+            let t = DeletedFinalStateUnknown {
+                key: key.clone(),
+                obj,
+            };
+            self.queue_action_locked(
+                &mut st,
+                key,
+                Delta::Deleted(ObjectOrTombstone::Tombstone(t)),
+            );
+        }
+        // Deletions among known keys with nothing queued.
+        if let Some(known) = &self.known_objects {
+            for key in known.list_keys() {
+                if keys.contains(&key) || st.items.get(&key).is_some_and(|d| !d.is_empty()) {
+                    continue;
+                }
+                let obj = known.get_by_key(&key);
+                tracing::debug!(key = %key, "DeltaFIFO: relist lacks a cached key; queued tombstone");
+                queued_deletions += 1;
+                let t = DeletedFinalStateUnknown {
+                    key: key.clone(),
+                    obj,
+                };
+                self.queue_action_locked(
+                    &mut st,
+                    key,
+                    Delta::Deleted(ObjectOrTombstone::Tombstone(t)),
+                );
+            }
+        }
+        if !st.populated {
+            st.populated = true;
+            st.initial_population_count = keys.len() + queued_deletions;
+        }
+        tracing::debug!(
+            items = keys.len(),
+            tombstones = queued_deletions,
+            resource_version,
+            "DeltaFIFO: replaced"
+        );
+        self.publish_synced(&st);
+        Ok(())
+    }
+
+    /// Queues `Sync` for every known object whose key has nothing queued. Port of `Resync`.
+    fn resync(&self) -> Result<()> {
+        let Some(known) = &self.known_objects else {
+            return Ok(());
+        };
+        let mut st = self.lock();
+        let mut n = 0;
+        for key in known.list_keys() {
+            let Some(obj) = known.get_by_key(&key) else {
+                continue;
+            };
+            // A queued event for this key is newer than the cached object: skip, or the
+            // resync would deliver a stale state after it.
+            if st.items.get(&key).is_some_and(|d| !d.is_empty()) {
+                continue;
+            }
+            n += 1;
+            self.queue_action_locked(&mut st, key, Delta::Sync(obj));
+        }
+        tracing::debug!(queued = n, "DeltaFIFO: resync");
+        Ok(())
+    }
+}
+
+impl<K: Send + Sync + 'static> Queue<K> for DeltaFifo<K> {
+    fn pop<'a>(&'a self, process: &'a mut PopProcess<'_, K>) -> BoxFuture<'a, Result<Deltas<K>>> {
+        Box::pin(async move {
+            loop {
+                let notified = self.notify.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                {
+                    let mut st = self.lock();
+                    while let Some(id) = st.queue.pop_front() {
+                        let is_in_initial_list =
+                            !(st.populated && st.initial_population_count == 0);
+                        if st.initial_population_count > 0 {
+                            st.initial_population_count -= 1;
+                        }
+                        let Some(deltas) = st.items.remove(&id) else {
+                            tracing::error!(key = %id, "DeltaFIFO: key in queue but not in items; skipped");
+                            continue;
+                        };
+                        tracing::debug!(key = %id, deltas = deltas.len(), is_in_initial_list, "DeltaFIFO: popped");
+                        process(&deltas, is_in_initial_list);
+                        self.publish_synced(&st);
+                        return Ok(deltas);
+                    }
+                    if st.closed {
+                        return Err(Error::FifoClosed);
+                    }
+                }
+                notified.await;
+            }
+        })
+    }
+
+    fn close(&self) {
+        self.lock().closed = true;
+        self.notify.notify_waiters();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    fn has_synced(&self) -> bool {
+        DeltaFifo::has_synced(self)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use apiclient::ObjectMeta;
+    use proptest::prelude::*;
+
+    /// A test object: `name` is the key, `resourceVersion` carries the value.
+    pub(crate) fn obj(name: &str, value: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            resource_version: Some(value.into()),
+            ..ObjectMeta::default()
+        }
+    }
+
+    fn known(objs: &[ObjectMeta]) -> Arc<Store<ObjectMeta>> {
+        let s = Store::new(default_key_func(), Default::default());
+        for o in objs {
+            s.add(Arc::new(o.clone())).unwrap();
+        }
+        Arc::new(s)
+    }
+
+    fn fifo_with(known_objs: Option<Arc<Store<ObjectMeta>>>) -> DeltaFifo<ObjectMeta> {
+        DeltaFifo::new(DeltaFifoOptions {
+            known_objects: known_objs.map(|k| k as Arc<dyn KnownObjects<ObjectMeta>>),
+            emit_delta_type_replaced: true,
+            ..DeltaFifoOptions::default()
+        })
+    }
+
+    /// `(kind, key-or-name, value)` of each delta, for compact assertions.
+    fn summary(d: &Deltas<ObjectMeta>) -> Vec<(DeltaType, String)> {
+        d.iter()
+            .map(|d| {
+                let v = match d {
+                    Delta::Deleted(ObjectOrTombstone::Tombstone(t)) => format!(
+                        "tombstone:{}:{}",
+                        t.key,
+                        t.obj.as_ref().map(|o| o.resource_version()).unwrap_or("-")
+                    ),
+                    other => other
+                        .object()
+                        .map(|o| format!("{}={}", o.name(), o.resource_version()))
+                        .unwrap_or_default(),
+                };
+                (d.kind(), v)
+            })
+            .collect()
+    }
+
+    async fn pop(f: &DeltaFifo<ObjectMeta>) -> (Deltas<ObjectMeta>, bool) {
+        let mut initial = false;
+        let d = f
+            .pop(&mut |_: &Deltas<ObjectMeta>, i| initial = i)
+            .await
+            .unwrap();
+        f.check_invariants();
+        (d, initial)
+    }
+
+    #[tokio::test]
+    async fn pop_returns_keys_in_first_enqueue_order_with_all_their_deltas() {
+        let f = fifo_with(None);
+        f.add(obj("foo", "1")).unwrap();
+        f.add(obj("bar", "1")).unwrap();
+        f.update(obj("foo", "2")).unwrap();
+        f.check_invariants();
+        assert_eq!(f.list_keys(), vec!["foo", "bar"]);
+        let (d, _) = pop(&f).await;
+        assert_eq!(
+            summary(&d),
+            vec![
+                (DeltaType::Added, "foo=1".into()),
+                (DeltaType::Updated, "foo=2".into())
+            ]
+        );
+        let (d, _) = pop(&f).await;
+        assert_eq!(summary(&d), vec![(DeltaType::Added, "bar=1".into())]);
+        assert!(f.is_empty());
+    }
+
+    #[tokio::test]
+    async fn delete_of_a_key_unknown_everywhere_is_ignored() {
+        let f = fifo_with(None);
+        f.delete(obj("ghost", "1")).unwrap();
+        assert!(f.is_empty());
+        let f = fifo_with(Some(known(&[obj("k", "1")])));
+        f.delete(obj("k", "2")).unwrap();
+        assert_eq!(
+            summary(&f.get_by_key("k").unwrap()),
+            vec![(DeltaType::Deleted, "k=2".into())]
+        );
+    }
+
+    #[tokio::test]
+    async fn two_trailing_deletions_collapse_keeping_the_real_final_state() {
+        let f = fifo_with(Some(known(&[obj("a", "1")])));
+        f.delete(obj("a", "2")).unwrap();
+        // A relist that lacks `a` would add a tombstone; the real deletion wins.
+        f.replace(vec![], "10").unwrap();
+        assert_eq!(
+            summary(&f.get_by_key("a").unwrap()),
+            vec![(DeltaType::Deleted, "a=2".into())]
+        );
+        // Tombstone first, then the real deletion: the real one replaces it.
+        let f = fifo_with(Some(known(&[obj("b", "1")])));
+        f.replace(vec![], "10").unwrap();
+        f.delete(obj("b", "3")).unwrap();
+        assert_eq!(
+            summary(&f.get_by_key("b").unwrap()),
+            vec![(DeltaType::Deleted, "b=3".into())]
+        );
+        f.check_invariants();
+    }
+
+    #[tokio::test]
+    async fn replace_emits_deleted_for_keys_missing_from_list() {
+        let f = fifo_with(Some(known(&[
+            obj("foo", "5"),
+            obj("bar", "6"),
+            obj("baz", "7"),
+        ])));
+        f.delete(obj("baz", "10")).unwrap();
+        f.replace(vec![obj("foo", "5")], "0").unwrap();
+        f.check_invariants();
+        let mut all = Vec::new();
+        while !f.is_empty() {
+            all.extend(summary(&pop(&f).await.0));
+        }
+        all.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(
+            all,
+            vec![
+                (DeltaType::Deleted, "baz=10".into()),
+                (DeltaType::Replaced, "foo=5".into()),
+                (DeltaType::Deleted, "tombstone:bar:6".into()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn replace_uses_the_newest_queued_state_for_a_tombstone() {
+        let f = fifo_with(None);
+        f.add(obj("a", "1")).unwrap();
+        f.update(obj("a", "2")).unwrap();
+        f.replace(vec![], "9").unwrap();
+        assert_eq!(
+            summary(&f.get_by_key("a").unwrap()),
+            vec![
+                (DeltaType::Added, "a=1".into()),
+                (DeltaType::Updated, "a=2".into()),
+                (DeltaType::Deleted, "tombstone:a:2".into())
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn replace_emits_sync_unless_replaced_is_requested() {
+        let f: DeltaFifo<ObjectMeta> = DeltaFifo::new(DeltaFifoOptions::default());
+        f.replace(vec![obj("a", "1")], "1").unwrap();
+        assert_eq!(f.get_by_key("a").unwrap()[0].kind(), DeltaType::Sync);
+    }
+
+    #[tokio::test]
+    async fn has_synced_only_after_the_initial_population_is_popped() {
+        let f = fifo_with(Some(known(&[obj("gone", "1")])));
+        assert!(!f.has_synced());
+        f.replace(vec![obj("a", "1"), obj("b", "1")], "1").unwrap();
+        assert!(!f.has_synced());
+        // Events after the replace do not count toward the initial population.
+        f.add(obj("c", "1")).unwrap();
+        let (_, initial) = pop(&f).await;
+        assert!(initial);
+        assert!(!f.has_synced());
+        let (_, initial) = pop(&f).await;
+        assert!(initial);
+        assert!(!f.has_synced());
+        // The tombstone for `gone` was part of the initial population.
+        let (d, initial) = pop(&f).await;
+        assert!(initial);
+        assert_eq!(d[0].kind(), DeltaType::Deleted);
+        assert!(f.has_synced());
+        assert!(f.synced_flag().is_set());
+        let (_, initial) = pop(&f).await;
+        assert!(!initial);
+    }
+
+    #[tokio::test]
+    async fn has_synced_right_away_when_an_event_comes_before_any_replace() {
+        let f = fifo_with(None);
+        f.add(obj("a", "1")).unwrap();
+        assert!(f.has_synced());
+        f.replace(vec![obj("b", "1")], "1").unwrap();
+        assert!(f.has_synced());
+    }
+
+    #[tokio::test]
+    async fn resync_skips_keys_with_pending_deltas() {
+        let f = fifo_with(Some(known(&[obj("a", "1"), obj("b", "1")])));
+        f.update(obj("a", "2")).unwrap();
+        f.resync().unwrap();
+        assert_eq!(
+            summary(&f.get_by_key("a").unwrap()),
+            vec![(DeltaType::Updated, "a=2".into())]
+        );
+        assert_eq!(
+            summary(&f.get_by_key("b").unwrap()),
+            vec![(DeltaType::Sync, "b=1".into())]
+        );
+        f.check_invariants();
+    }
+
+    #[tokio::test]
+    async fn add_if_not_present_does_not_clobber_a_newer_entry() {
+        let f = fifo_with(None);
+        f.add(obj("a", "1")).unwrap();
+        let (d, _) = pop(&f).await;
+        f.add(obj("a", "2")).unwrap();
+        f.add_if_not_present(d.clone()).unwrap();
+        assert_eq!(
+            summary(&f.get_by_key("a").unwrap()),
+            vec![(DeltaType::Added, "a=2".into())]
+        );
+        let (_, _) = pop(&f).await;
+        f.add_if_not_present(d).unwrap();
+        assert_eq!(
+            summary(&f.get_by_key("a").unwrap()),
+            vec![(DeltaType::Added, "a=1".into())]
+        );
+    }
+
+    #[tokio::test]
+    async fn transformer_runs_on_every_incoming_object() {
+        let f: DeltaFifo<ObjectMeta> = DeltaFifo::new(DeltaFifoOptions {
+            transformer: Some(Arc::new(|o: &mut ObjectMeta| {
+                o.generation = Some(42);
+            })),
+            ..DeltaFifoOptions::default()
+        });
+        f.add(obj("a", "1")).unwrap();
+        f.replace(vec![obj("b", "1")], "1").unwrap();
+        for o in f.list() {
+            assert_eq!(o.generation(), 42);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pop_waits_for_an_item_and_close_unblocks_it() {
+        let f = Arc::new(fifo_with(None));
+        let f2 = f.clone();
+        let waiter = tokio::spawn(async move {
+            let mut noop = |_: &Deltas<ObjectMeta>, _| {};
+            f2.pop(&mut noop).await.map(|d| d.len())
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        f.add(obj("a", "1")).unwrap();
+        assert_eq!(waiter.await.unwrap().unwrap(), 1);
+
+        let f2 = f.clone();
+        let waiter = tokio::spawn(async move {
+            let mut noop = |_: &Deltas<ObjectMeta>, _| {};
+            f2.pop(&mut noop).await.map(|d| d.len())
+        });
+        tokio::task::yield_now().await;
+        f.close();
+        assert!(matches!(waiter.await.unwrap(), Err(Error::FifoClosed)));
+        assert!(f.is_closed());
+    }
+
+    proptest! {
+        /// Random operations keep "a key is in `queue` iff it is in `items`".
+        #[test]
+        fn queue_and_items_stay_in_step(ops in proptest::collection::vec((0u8..6, 0u8..5), 1..60)) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let store = known(&[]);
+            let f = fifo_with(Some(store.clone()));
+            rt.block_on(async {
+                for (op, k) in ops {
+                    let name = format!("k{k}");
+                    match op {
+                        0 => f.add(obj(&name, "1")).unwrap(),
+                        1 => f.update(obj(&name, "2")).unwrap(),
+                        2 => f.delete(obj(&name, "3")).unwrap(),
+                        3 => f.replace(vec![obj(&name, "4")], "1").unwrap(),
+                        4 => f.resync().unwrap(),
+                        _ => {
+                            if !f.is_empty() {
+                                let s = store.clone();
+                                let mut apply = |d: &Deltas<ObjectMeta>, _| {
+                                    for x in d {
+                                        match x {
+                                            Delta::Deleted(o) => {
+                                                if let Ok(k) = s.key_of_deleted(o) { s.delete_by_key(&k); }
+                                            }
+                                            other => { if let Some(o) = other.object() { s.update(o.clone()).unwrap(); } }
+                                        }
+                                    }
+                                };
+                                f.pop(&mut apply).await.unwrap();
+                            }
+                        }
+                    }
+                    f.check_invariants();
+                    for d in f.lock().items.values() {
+                        // No two trailing deletions survive.
+                        let n = d.len();
+                        prop_assert!(!(n >= 2 && d[n-1].kind() == DeltaType::Deleted && d[n-2].kind() == DeltaType::Deleted));
+                    }
+                }
+                Ok(())
+            })?;
+        }
+    }
+}

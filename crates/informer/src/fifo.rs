@@ -1,0 +1,46 @@
+//! Port of the `Queue` interface of tools/cache/fifo.go: what the controller loop needs of a
+//! FIFO, so [`crate::DeltaFifo`] and [`crate::RealFifo`] are interchangeable per informer.
+//!
+//! Data flow: the reflector pushes through the [`ReflectorStore`] half; the controller loop
+//! calls [`Queue::pop`] with a `process` callback that runs *under the queue's lock*, so the
+//! informer's cache (the queue's "known objects") is updated before the next `Replace` or
+//! `Resync` compares against it.
+
+use futures::future::BoxFuture;
+
+use crate::delta_fifo::Deltas;
+use crate::error::Result;
+use crate::store::ReflectorStore;
+
+/// The callback [`Queue::pop`] runs under the queue's lock: the popped deltas and whether they
+/// belong to the initial list. Port of `PopProcessFunc`.
+///
+/// Differs from Go: returns nothing; a processing error is the callback's to log, since
+/// informers never requeue (Go's `RetryOnError` is always false for them).
+pub type PopProcess<'a, K> = dyn FnMut(&Deltas<K>, bool) + Send + 'a;
+
+/// Which FIFO an informer uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FifoKind {
+    /// [`crate::RealFifo`]: every event in arrival order; client-go's default since 1.33.
+    #[default]
+    Real,
+    /// [`crate::DeltaFifo`]: per-key accumulated deltas, the classic design.
+    Delta,
+}
+
+/// A producer/consumer queue of deltas. Port of `Queue`.
+pub trait Queue<K>: ReflectorStore<K> {
+    /// Waits for the next item, removes it, runs `process` on it under the lock and returns it.
+    /// Errors with [`crate::Error::FifoClosed`] once the queue is closed and empty.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: an item is removed only in the same poll that returns it.
+    fn pop<'a>(&'a self, process: &'a mut PopProcess<'_, K>) -> BoxFuture<'a, Result<Deltas<K>>>;
+    /// Closes the queue: pending and future `pop`s return once it is empty.
+    fn close(&self);
+    /// True once closed.
+    fn is_closed(&self) -> bool;
+    /// True once the first `replace`'s items (or any first add/update/delete) were popped.
+    fn has_synced(&self) -> bool;
+}

@@ -1,0 +1,67 @@
+//! Port of client-go `tools/cache` (and `informers/factory.go`): the machinery that keeps a
+//! local, indexed copy of API objects up to date and tells handlers what changed.
+//!
+//! # Data flow
+//!
+//! ```text
+//!  API server ──list/watch──▶ Reflector ──add/update/delete/replace──▶ FIFO (RealFifo | DeltaFifo)
+//!                              (reflector.rs)                          (the_real_fifo.rs, delta_fifo.rs)
+//!                                                                            │ pop
+//!                                                                            ▼
+//!   Lister ◀── Store/Indexer ◀──── process_deltas (controller.rs) ───▶ SharedProcessor
+//!  (listers.rs) (store.rs, thread_safe_store.rs, index.rs)                 │ one task per handler
+//!                                                                          ▼ (processor_listener.rs)
+//!                                                               ResourceEventHandler::on_add/on_update/on_delete
+//! ```
+//!
+//! The [`Reflector`] lists, then watches from the list's resourceVersion, and relists when the
+//! watch breaks in a way that may have lost events; every object it sees goes into a FIFO.
+//! The informer's loop pops the FIFO, applies each delta to the [`Store`] (which keeps the
+//! indices) and hands a notification to each registered handler's own queue, so a slow handler
+//! never blocks the others. [`SharedIndexInformer`] bundles all of this; [`SharedInformerFactory`]
+//! shares one informer per type. Every stage emits `tracing` debug events (target `informer`).
+//!
+//! # Example
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use informer::{ListWatch, ResourceEventHandlerFuncs, SharedIndexInformer, InformerOptions};
+//! # #[derive(Clone, Debug, serde::Deserialize)] struct Pod { metadata: apiclient::ObjectMeta }
+//! # apiclient::impl_object_via_metadata!(Pod);
+//! # impl apiclient::Resource for Pod { const GROUP: &'static str = ""; const VERSION: &'static str = "v1";
+//! #   const KIND: &'static str = "Pod"; const PLURAL: &'static str = "pods"; const NAMESPACED: bool = true; }
+//! let client = apiclient::RestClient::new(&apiclient::Config::infer()?)?;
+//! let lw = ListWatch::<Pod>::for_resource(client, None);
+//! let informer = SharedIndexInformer::new(Arc::new(lw), InformerOptions::default());
+//! informer.add_event_handler(ResourceEventHandlerFuncs::new()
+//!     .on_add(|pod: &Arc<Pod>, _initial| println!("added {}", apiclient::Object::name(pod.as_ref()))))?;
+//! let stop = tokio_util::sync::CancellationToken::new();
+//! let run = tokio::spawn({ let i = informer.clone(); let s = stop.clone(); async move { i.run(s).await } });
+//! informer.synced().wait().await;
+//! stop.cancel();
+//! run.await?;
+//! # Ok(()) }
+//! ```
+
+pub mod delta_fifo;
+pub mod error;
+pub mod fifo;
+pub mod index;
+pub mod listers;
+pub mod store;
+pub mod the_real_fifo;
+pub mod thread_safe_store;
+pub mod wait;
+
+pub use delta_fifo::{
+    DeletedFinalStateUnknown, Delta, DeltaFifo, DeltaFifoOptions, DeltaType, Deltas,
+    ObjectOrTombstone, TransformFunc,
+};
+pub use error::{Error, Result};
+pub use fifo::{FifoKind, Queue};
+pub use index::{IndexFunc, Indexers, NAMESPACE_INDEX};
+pub use listers::{Lister, NamespaceLister};
+pub use store::{KeyFunc, KnownObjects, ReflectorStore, Store};
+pub use the_real_fifo::{RealFifo, RealFifoOptions};
+pub use wait::{CacheSynced, SyncFlag, SyncedSignal, wait_for_cache_sync};

@@ -1,0 +1,363 @@
+//! Port of tools/cache/store.go: key functions, the [`Store`] (Go's `cache`: a key function in
+//! front of a [`ThreadSafeStore`]) and the two narrow seams the rest of the package writes and
+//! reads through: [`ReflectorStore`] and [`KnownObjects`].
+//!
+//! Data flow: the reflector writes whole objects into a [`ReflectorStore`] (a FIFO in an
+//! informer, or a plain [`Store`]); the informer's loop pops deltas and applies them to its
+//! [`Store`], which computes each object's key (`namespace/name`, or `name` for cluster-scoped
+//! objects) and keeps it indexed. FIFOs look at the store through [`KnownObjects`] to find
+//! deletions missed during a relist.
+//!
+//! ```
+//! use informer::store::{meta_namespace_key_func, split_meta_namespace_key};
+//! let mut meta = apiclient::ObjectMeta::default();
+//! meta.namespace = Some("prod".into());
+//! meta.name = Some("web".into());
+//! assert_eq!(meta_namespace_key_func(&meta).unwrap(), "prod/web");
+//! assert_eq!(split_meta_namespace_key("prod/web").unwrap(), ("prod".into(), "web".into()));
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use apiclient::Object;
+
+use crate::delta_fifo::ObjectOrTombstone;
+use crate::error::{BoxError, Error, Result};
+use crate::index::Indexers;
+use crate::thread_safe_store::ThreadSafeStore;
+
+/// Computes the store key of an object. Port of `KeyFunc`.
+///
+/// Differs from Go: typed (`&K`), and shared as an `Arc` so stores and FIFOs can hold it.
+pub type KeyFunc<K> = Arc<dyn Fn(&K) -> Result<String, BoxError> + Send + Sync>;
+
+/// `namespace/name`, or `name` when the namespace is empty. Port of `MetaNamespaceKeyFunc`.
+///
+/// Differs from Go: never fails for a typed object; the `Result` keeps the [`KeyFunc`] shape.
+pub fn meta_namespace_key_func<K: Object>(obj: &K) -> Result<String, BoxError> {
+    let ns = obj.namespace();
+    if ns.is_empty() {
+        Ok(obj.name().to_owned())
+    } else {
+        let mut key = String::with_capacity(ns.len() + 1 + obj.name().len());
+        key.push_str(ns);
+        key.push('/');
+        key.push_str(obj.name());
+        Ok(key)
+    }
+}
+
+/// The default [`KeyFunc`]: [`meta_namespace_key_func`] as an `Arc`.
+pub fn default_key_func<K: Object + 'static>() -> KeyFunc<K> {
+    Arc::new(meta_namespace_key_func::<K>)
+}
+
+/// Splits a key from [`meta_namespace_key_func`] into `(namespace, name)`.
+/// Port of `SplitMetaNamespaceKey`.
+pub fn split_meta_namespace_key(key: &str) -> Result<(String, String)> {
+    let parts: Vec<&str> = key.split('/').collect();
+    match parts.as_slice() {
+        [name] => Ok((String::new(), (*name).to_owned())),
+        [ns, name] => Ok(((*ns).to_owned(), (*name).to_owned())),
+        _ => Err(Error::Key {
+            source: format!("unexpected key format: {key:?}").into(),
+        }),
+    }
+}
+
+/// The key of an object or a tombstone: a tombstone's recorded key, else `key_func`.
+/// Port of `DeletionHandlingMetaNamespaceKeyFunc` (generalised to any key function).
+pub fn deletion_handling_key<K>(
+    obj: &ObjectOrTombstone<K>,
+    key_func: &KeyFunc<K>,
+) -> Result<String> {
+    match obj {
+        ObjectOrTombstone::Tombstone(t) => Ok(t.key.clone()),
+        ObjectOrTombstone::Object(o) => key_func(o).map_err(|source| Error::Key { source }),
+    }
+}
+
+/// [`deletion_handling_key`] with [`meta_namespace_key_func`].
+/// Port of `DeletionHandlingMetaNamespaceKeyFunc`.
+pub fn deletion_handling_meta_namespace_key_func<K: Object>(obj: &ObjectOrTombstone<K>) -> String {
+    match obj {
+        ObjectOrTombstone::Tombstone(t) => t.key.clone(),
+        ObjectOrTombstone::Object(o) => meta_namespace_key_func(o.as_ref()).unwrap_or_default(),
+    }
+}
+
+/// What a reflector writes into: the part of Go's `Store` interface that `Reflector` calls.
+///
+/// Port of `ReflectorStore` / `Store` as seen by the reflector. Implemented by [`Store`],
+/// [`crate::DeltaFifo`] and [`crate::RealFifo`]. Objects are passed by value so the receiver
+/// can transform them before wrapping them in an `Arc` (no deep clone on the way in).
+pub trait ReflectorStore<K>: Send + Sync {
+    /// A watch `ADDED` event.
+    fn add(&self, obj: K) -> Result<()>;
+    /// A watch `MODIFIED` event.
+    fn update(&self, obj: K) -> Result<()>;
+    /// A watch `DELETED` event (the object's last state).
+    fn delete(&self, obj: K) -> Result<()>;
+    /// A complete list at `resource_version`: whatever is not in `list` is gone.
+    fn replace(&self, list: Vec<K>, resource_version: &str) -> Result<()>;
+    /// A periodic resync tick.
+    fn resync(&self) -> Result<()>;
+    /// Told the reflector's latest resourceVersion (after bookmarks too).
+    /// Port of `ResourceVersionUpdater`; the default does nothing.
+    fn update_resource_version(&self, _resource_version: &str) {}
+}
+
+/// Lists keys and gets objects by key: what a FIFO needs of the informer's cache.
+/// Port of `KeyListerGetter`.
+pub trait KnownObjects<K>: Send + Sync {
+    /// Every key. Port of `ListKeys`.
+    fn list_keys(&self) -> Vec<String>;
+    /// The object at `key`. Port of `GetByKey`.
+    fn get_by_key(&self, key: &str) -> Option<Arc<K>>;
+}
+
+/// A key function in front of a [`ThreadSafeStore`]: the informer's local cache.
+///
+/// Port of store.go's `cache`, which implements both `Store` and `Indexer`. Differs from Go:
+/// one concrete type for both (an empty [`Indexers`] map makes it a plain store), readers get
+/// `Arc<K>`, and an index function's failure is an error instead of a panic.
+#[doc(
+    alias = "cache",
+    alias = "Indexer",
+    alias = "NewIndexer",
+    alias = "NewStore"
+)]
+pub struct Store<K> {
+    key_func: KeyFunc<K>,
+    items: ThreadSafeStore<K>,
+}
+
+impl<K> std::fmt::Debug for Store<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("items", &self.items).finish()
+    }
+}
+
+impl<K: Send + Sync + 'static> Store<K> {
+    /// A store with `key_func` and `indexers`. Port of `NewIndexer` (`NewStore` when
+    /// `indexers` is empty).
+    pub fn new(key_func: KeyFunc<K>, indexers: Indexers<K>) -> Self {
+        Store {
+            key_func,
+            items: ThreadSafeStore::new(indexers),
+        }
+    }
+
+    /// The key of `obj`.
+    pub fn key_of(&self, obj: &K) -> Result<String> {
+        (self.key_func)(obj).map_err(|source| Error::Key { source })
+    }
+
+    /// The key of an object or tombstone.
+    pub fn key_of_deleted(&self, obj: &ObjectOrTombstone<K>) -> Result<String> {
+        deletion_handling_key(obj, &self.key_func)
+    }
+
+    /// The key function.
+    pub fn key_func(&self) -> &KeyFunc<K> {
+        &self.key_func
+    }
+
+    /// Inserts or replaces `obj`. Port of `Add`.
+    pub fn add(&self, obj: Arc<K>) -> Result<()> {
+        let key = self.key_of(&obj)?;
+        self.items.add(&key, obj)
+    }
+
+    /// Inserts or replaces `obj`. Port of `Update`.
+    pub fn update(&self, obj: Arc<K>) -> Result<()> {
+        let key = self.key_of(&obj)?;
+        self.items.update(&key, obj)
+    }
+
+    /// Removes the object with `obj`'s key. Port of `Delete`.
+    pub fn delete(&self, obj: &K) -> Result<()> {
+        let key = self.key_of(obj)?;
+        self.items.delete(&key);
+        Ok(())
+    }
+
+    /// Removes the object at `key`; returns it if it was there.
+    pub fn delete_by_key(&self, key: &str) -> Option<Arc<K>> {
+        self.items.delete(key)
+    }
+
+    /// The cached object with `obj`'s key. Port of `Get`.
+    pub fn get(&self, obj: &K) -> Result<Option<Arc<K>>> {
+        Ok(self.items.get(&self.key_of(obj)?))
+    }
+
+    /// The cached object at `key`. Port of `GetByKey`.
+    pub fn get_by_key(&self, key: &str) -> Option<Arc<K>> {
+        self.items.get(key)
+    }
+
+    /// Every cached object. Port of `List`.
+    pub fn list(&self) -> Vec<Arc<K>> {
+        self.items.list()
+    }
+
+    /// Every key. Port of `ListKeys`.
+    pub fn list_keys(&self) -> Vec<String> {
+        self.items.list_keys()
+    }
+
+    /// Number of cached objects.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True if nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Replaces the whole content. Port of `Replace`.
+    pub fn replace(&self, list: Vec<Arc<K>>) -> Result<()> {
+        let mut items = HashMap::with_capacity(list.len());
+        for obj in list {
+            items.insert(self.key_of(&obj)?, obj);
+        }
+        self.items.replace(items)
+    }
+
+    /// See [`ThreadSafeStore::index`]. Port of `Index`.
+    pub fn index(&self, index_name: &str, obj: &K) -> Result<Vec<Arc<K>>> {
+        self.items.index(index_name, obj)
+    }
+
+    /// See [`ThreadSafeStore::by_index`]. Port of `ByIndex`.
+    pub fn by_index(&self, index_name: &str, value: &str) -> Result<Vec<Arc<K>>> {
+        self.items.by_index(index_name, value)
+    }
+
+    /// See [`ThreadSafeStore::index_keys`]. Port of `IndexKeys`.
+    pub fn index_keys(&self, index_name: &str, value: &str) -> Result<Vec<String>> {
+        self.items.index_keys(index_name, value)
+    }
+
+    /// See [`ThreadSafeStore::list_index_func_values`]. Port of `ListIndexFuncValues`.
+    pub fn list_index_func_values(&self, index_name: &str) -> Vec<String> {
+        self.items.list_index_func_values(index_name)
+    }
+
+    /// The names of the registered indexers. Port of `GetIndexers`.
+    pub fn indexer_names(&self) -> Vec<String> {
+        self.items.indexer_names()
+    }
+
+    /// Adds indexers and indexes existing items. Port of `AddIndexers`.
+    pub fn add_indexers(&self, indexers: Indexers<K>) -> Result<()> {
+        self.items.add_indexers(indexers)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        self.items.check_invariants();
+    }
+}
+
+impl<K: Send + Sync + 'static> ReflectorStore<K> for Store<K> {
+    fn add(&self, obj: K) -> Result<()> {
+        Store::add(self, Arc::new(obj))
+    }
+    fn update(&self, obj: K) -> Result<()> {
+        Store::update(self, Arc::new(obj))
+    }
+    fn delete(&self, obj: K) -> Result<()> {
+        Store::delete(self, &obj)
+    }
+    fn replace(&self, list: Vec<K>, _resource_version: &str) -> Result<()> {
+        Store::replace(self, list.into_iter().map(Arc::new).collect())
+    }
+    fn resync(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<K: Send + Sync + 'static> KnownObjects<K> for Store<K> {
+    fn list_keys(&self) -> Vec<String> {
+        Store::list_keys(self)
+    }
+    fn get_by_key(&self, key: &str) -> Option<Arc<K>> {
+        Store::get_by_key(self, key)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::delta_fifo::DeletedFinalStateUnknown;
+    use crate::index::{NAMESPACE_INDEX, namespace_indexers};
+    use apiclient::ObjectMeta;
+
+    fn meta(ns: &str, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            namespace: (!ns.is_empty()).then(|| ns.to_owned()),
+            name: Some(name.to_owned()),
+            ..ObjectMeta::default()
+        }
+    }
+
+    #[test]
+    fn key_is_namespace_slash_name_or_just_name() {
+        assert_eq!(meta_namespace_key_func(&meta("a", "b")).unwrap(), "a/b");
+        assert_eq!(
+            meta_namespace_key_func(&meta("", "node1")).unwrap(),
+            "node1"
+        );
+    }
+
+    #[test]
+    fn split_key_accepts_one_or_two_parts_only() {
+        assert_eq!(
+            split_meta_namespace_key("n").unwrap(),
+            (String::new(), "n".into())
+        );
+        assert_eq!(
+            split_meta_namespace_key("a/b").unwrap(),
+            ("a".into(), "b".into())
+        );
+        assert!(split_meta_namespace_key("a/b/c").is_err());
+    }
+
+    #[test]
+    fn tombstone_key_is_its_recorded_key() {
+        let t: ObjectOrTombstone<ObjectMeta> =
+            ObjectOrTombstone::Tombstone(DeletedFinalStateUnknown {
+                key: "x/y".into(),
+                obj: None,
+            });
+        assert_eq!(deletion_handling_meta_namespace_key_func(&t), "x/y");
+        let o = ObjectOrTombstone::Object(Arc::new(meta("a", "b")));
+        assert_eq!(deletion_handling_meta_namespace_key_func(&o), "a/b");
+    }
+
+    #[test]
+    fn store_crud_and_namespace_index() {
+        let s = Store::new(default_key_func(), namespace_indexers());
+        s.add(Arc::new(meta("a", "1"))).unwrap();
+        s.add(Arc::new(meta("a", "2"))).unwrap();
+        s.add(Arc::new(meta("b", "1"))).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!(
+            s.index_keys(NAMESPACE_INDEX, "a").unwrap(),
+            vec!["a/1", "a/2"]
+        );
+        s.delete(&meta("a", "1")).unwrap();
+        assert_eq!(s.index_keys(NAMESPACE_INDEX, "a").unwrap(), vec!["a/2"]);
+        assert!(s.get(&meta("a", "1")).unwrap().is_none());
+        assert!(s.get_by_key("b/1").is_some());
+        s.replace(vec![Arc::new(meta("c", "1"))]).unwrap();
+        assert_eq!(s.list_keys(), vec!["c/1"]);
+        assert_eq!(s.list_index_func_values(NAMESPACE_INDEX), vec!["c"]);
+        s.check_invariants();
+    }
+}
