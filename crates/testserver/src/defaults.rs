@@ -133,11 +133,29 @@ pub(crate) fn apply_defaults(kind: &str, object: &mut Map<String, Value>) {
     match kind {
         "Pod" => default_pod(object),
         "Namespace" => {
+            let name = object
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .cloned()
+                .unwrap_or_default();
+            with_metadata(object, |meta| {
+                let labels = meta.entry("labels").or_insert_with(|| json!({}));
+                if let Some(labels) = labels.as_object_mut() {
+                    labels.insert("kubernetes.io/metadata.name".into(), name);
+                }
+            });
             default_field(object, "spec", json!({"finalizers": ["kubernetes"]}));
             default_field(object, "status", json!({"phase": "Active"}));
         }
         "Secret" => {
             default_field(object, "type", json!("Opaque"));
+        }
+        "Event" if object.get("apiVersion").and_then(Value::as_str) == Some("v1") => {
+            for field in ["eventTime", "firstTimestamp", "lastTimestamp"] {
+                default_field(object, field, Value::Null);
+            }
+            default_field(object, "reportingComponent", json!(""));
+            default_field(object, "reportingInstance", json!(""));
         }
         "Deployment" => {
             if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {

@@ -118,9 +118,13 @@ pub(crate) fn resources(registry: &Registry, group: &str, version: &str) -> Opti
     } else {
         format!("{group}/{version}")
     };
-    Some(
-        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": list}),
-    )
+    let mut doc =
+        json!({"kind": "APIResourceList", "groupVersion": group_version, "resources": list});
+    // The API server omits apiVersion on /api/v1 (but not on group versions).
+    if !group.is_empty() {
+        doc["apiVersion"] = json!("v1");
+    }
+    Some(doc)
 }
 
 #[cfg(test)]

@@ -419,6 +419,18 @@ fn delete_in_txn(
         let stored = txn.put(&res.key, key, marked);
         return Ok(((*stored).clone(), stored));
     }
+    if res.kind == "Pod" && res.group.is_empty() {
+        // Pods are deleted gracefully: MODIFIED with a deletionTimestamp, then (with no kubelet
+        // to wait for) DELETED at once, as the API server does for unscheduled pods.
+        let mut marked = (*existing).clone();
+        if let Some(map) = marked.as_object_mut() {
+            with_metadata(map, |m| {
+                m.insert("deletionTimestamp".into(), json!(defaults::now_rfc3339()));
+                m.insert("deletionGracePeriodSeconds".into(), json!(0));
+            });
+        }
+        txn.put(&res.key, key.clone(), marked);
+    }
     let removed = txn
         .remove(&res.key, &key)
         .ok_or_else(|| ApiError::not_found(&res.plural, name))?;
@@ -460,8 +472,9 @@ pub(crate) fn delete_collection(
                 res: scope.res,
                 namespace: Some(meta_str(obj, "namespace")),
             };
-            let (_, deleted) = delete_in_txn(txn, inner, &name, options)?;
-            let mut item = (*deleted).clone();
+            delete_in_txn(txn, inner, &name, options)?;
+            // Listed as they were before deletion, as the API server does.
+            let mut item = (**obj).clone();
             if !scope.res.custom
                 && let Some(m) = item.as_object_mut()
             {
