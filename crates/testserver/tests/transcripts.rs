@@ -116,10 +116,11 @@ async fn prepare(
     let mut path = request["path"].as_str().unwrap().to_owned();
     let mut body = request.get("body").filter(|b| !b.is_null()).cloned();
     let method = request["method"].as_str().unwrap();
-    if method == "POST" && name != "create-pod-already-exists" {
-        if let Some(n) = body.as_ref().and_then(|b| b["metadata"]["name"].as_str()) {
-            let _ = server.delete(&format!("{}/{n}", path.split('?').next().unwrap()));
-        }
+    if method == "POST"
+        && name != "create-pod-already-exists"
+        && let Some(n) = body.as_ref().and_then(|b| b["metadata"]["name"].as_str())
+    {
+        let _ = server.delete(&format!("{}/{n}", path.split('?').next().unwrap()));
     }
     if name.starts_with("list-pods-continue") {
         let first = client.get(&format!("{NS_PODS}?limit=3")).await.json();

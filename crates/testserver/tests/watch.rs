@@ -41,6 +41,10 @@ async fn rv_zero_gives_synthetic_added_then_live_events() {
     server.delete(&format!("{PODS}/web-2")).unwrap();
     assert_eq!(w.next_summary().await, ("ADDED".into(), "web-2".into()));
     assert_eq!(w.next_summary().await, ("MODIFIED".into(), "web-2".into()));
+    // A pod delete is graceful: MODIFIED with a deletionTimestamp, then DELETED.
+    let marked = w.next_non_bookmark().await;
+    assert_eq!(marked["type"], "MODIFIED");
+    assert!(marked["object"]["metadata"]["deletionTimestamp"].is_string());
     let deleted = w.next_non_bookmark().await;
     assert_eq!(deleted["type"], "DELETED");
     assert_eq!(
@@ -70,6 +74,7 @@ async fn watch_from_a_list_rv_replays_history_in_order() {
         .watch(&format!("{PODS}?watch=1&resourceVersion={rv}"))
         .await;
     assert_eq!(w.next_summary().await, ("ADDED".into(), "a".into()));
+    assert_eq!(w.next_summary().await, ("MODIFIED".into(), "web-0".into()));
     assert_eq!(w.next_summary().await, ("DELETED".into(), "web-0".into()));
     // The legacy path form works too.
     let mut legacy = c
@@ -87,6 +92,7 @@ async fn watch_from_a_list_rv_replays_history_in_order() {
     assert_eq!(one.next_summary().await, ("ADDED".into(), "a".into()));
     server.create(PODS, pod("b", json!({}))).unwrap();
     server.delete(&format!("{PODS}/a")).unwrap();
+    assert_eq!(one.next_summary().await, ("MODIFIED".into(), "a".into()));
     assert_eq!(one.next_summary().await, ("DELETED".into(), "a".into()));
 }
 
