@@ -96,6 +96,8 @@ fn throughput_run(workers: usize, adds: u64, key: fn(u64) -> u64) -> (Duration, 
         let producer = {
             let q = q.clone();
             tokio::spawn(async move {
+                // The producer yields every 1,024 adds, as an informer's handler task awaits
+                // between events; workers then also run on the producer's thread.
                 for i in 0..adds {
                     q.add(key(i));
                     if i % 1024 == 0 {
