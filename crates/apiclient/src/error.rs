@@ -34,7 +34,7 @@ pub enum Error {
     Api(Box<ApiError>),
     /// The request never got a complete response: connect failure, reset, EOF, timeout.
     /// GETs are retried on reset/EOF by `with_retry`; other verbs are not.
-    #[error("{verb} {url}: {kind}: {source}")]
+    #[error("{verb} {url}: {kind}: {}", chain(source.as_ref()))]
     Transport {
         /// HTTP verb.
         verb: String,
@@ -47,7 +47,7 @@ pub enum Error {
         source: BoxError,
     },
     /// TLS setup failed (bad CA, certificate or key). Not retryable.
-    #[error("TLS: {context}: {source}")]
+    #[error("TLS: {context}: {}", chain(source.as_ref()))]
     Tls {
         /// What was being loaded.
         context: String,
@@ -81,6 +81,22 @@ pub enum Error {
     /// The request could not be built (bad URL, header or body). Not retryable.
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+}
+
+/// The error and its sources, joined with ": ", skipping repeats (io::Error wrappers repeat
+/// their inner message).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        cur = s.source();
+    }
+    out
 }
 
 /// Why a transport error happened; decides whether `with_retry` may retry it.

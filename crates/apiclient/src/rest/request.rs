@@ -405,6 +405,20 @@ pub fn error_from_body(status: u16, retry_after: Option<u64>, body: &[u8], verb:
     ApiError::from_code(status, verb, text, retry_after).into()
 }
 
+/// True if `e`, a source of it, or an `io::Error` wrapped anywhere in it is a rustls error.
+fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.is::<rustls::Error>() {
+        return true;
+    }
+    if let Some(io) = e.downcast_ref::<std::io::Error>()
+        && let Some(inner) = io.get_ref()
+        && is_tls_error(inner)
+    {
+        return true;
+    }
+    e.source().is_some_and(is_tls_error)
+}
+
 /// Classifies a reqwest error. Port of apimachinery util/net: IsConnectionReset,
 /// IsProbableEOF (which, as in Go, partly reads error messages).
 pub(crate) fn transport_error(verb: &Method, url: &str, e: reqwest::Error) -> Error {
@@ -415,7 +429,7 @@ pub(crate) fn transport_error(verb: &Method, url: &str, e: reqwest::Error) -> Er
     };
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = src {
-        if s.downcast_ref::<rustls::Error>().is_some() {
+        if is_tls_error(s) {
             return Error::Tls {
                 context: format!("handshake with {url}"),
                 source: e.without_url().into(),
