@@ -1,0 +1,346 @@
+//! kubectl 1.32 as a real client, against the in-process server and the binary.
+//!
+//! kubectl is looked up in `$KUBECTL`, `/usr/bin/kubectl`, `/usr/local/bin/kubectl`, then
+//! `PATH`. If it is missing these tests fail with a message saying so: they never pass
+//! silently.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use testserver::TestServer;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+
+/// Upper bound for one kubectl step, so a broken server fails the test instead of hanging it.
+const STEP: Duration = Duration::from_secs(60);
+
+fn kubectl_path() -> PathBuf {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Some(p) = std::env::var_os("KUBECTL") {
+        candidates.push(p.into());
+    }
+    candidates.push("/usr/bin/kubectl".into());
+    candidates.push("/usr/local/bin/kubectl".into());
+    if let Some(path) = std::env::var_os("PATH") {
+        candidates.extend(std::env::split_paths(&path).map(|d| d.join("kubectl")));
+    }
+    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "kubectl NOT FOUND: these tests need kubectl 1.32 (looked in $KUBECTL, /usr/bin, /usr/local/bin, PATH). \
+             Install it or set KUBECTL=/path/to/kubectl."
+        )
+    })
+}
+
+/// A scratch directory for kubectl's cache and manifests, unique per test, removed on drop.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn scratch(test: &str) -> Scratch {
+    let dir =
+        std::env::temp_dir().join(format!("testserver-kubectl-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Scratch(dir)
+}
+
+fn kubectl(server_url: &str, dir: &Path, extra: &[&str]) -> Command {
+    let mut cmd = Command::new(kubectl_path());
+    cmd.arg("--server")
+        .arg(server_url)
+        .arg("--cache-dir")
+        .arg(dir.join("cache"))
+        .args(extra)
+        .env("KUBECONFIG", dir.join("no-kubeconfig"))
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs kubectl to completion; returns stdout, failing the test on a non-zero exit.
+async fn run(server_url: &str, dir: &Path, args: &[&str]) -> String {
+    let out = tokio::time::timeout(STEP, kubectl(server_url, dir, &[]).args(args).output())
+        .await
+        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "kubectl {args:?} failed: {}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn pod(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": "demo"}},
+           "spec": {"containers": [{"name": "main", "image": "registry.example/demo:1.0"}]}})
+}
+
+fn columns(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_pods_across_namespaces_prints_a_table() {
+    let server = TestServer::start().await.unwrap();
+    server.create_namespace("other").unwrap();
+    server
+        .create("/api/v1/namespaces/default/pods", pod("web"))
+        .unwrap();
+    server
+        .create("/api/v1/namespaces/other/pods", pod("db"))
+        .unwrap();
+    let dir = scratch("get-a");
+    let out = run(&server.url(), &dir, &["get", "pods", "-A"]).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        columns(lines[0]),
+        ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+        "{out}"
+    );
+    assert_eq!(
+        columns(lines[1])[..5],
+        ["default", "web", "0/1", "Pending", "0"],
+        "{out}"
+    );
+    assert_eq!(
+        columns(lines[2])[..5],
+        ["other", "db", "0/1", "Pending", "0"],
+        "{out}"
+    );
+    let ns = run(&server.url(), &dir, &["get", "namespaces"]).await;
+    assert_eq!(
+        columns(ns.lines().next().unwrap()),
+        ["NAME", "STATUS", "AGE"]
+    );
+    let cms = run(&server.url(), &dir, &["get", "configmaps", "-n", "default"]).await;
+    assert!(cms.is_empty(), "no configmaps yet: {cms}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_apply_get_json_and_delete() {
+    let server = TestServer::start().await.unwrap();
+    let dir = scratch("crud");
+    let manifest = dir.join("cm.json");
+    let cm = |v: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "default"}, "data": {"a": v}});
+    std::fs::write(&manifest, cm("1").to_string()).unwrap();
+    let file = manifest.to_str().unwrap();
+    let url = server.url();
+
+    let created = run(&url, &dir, &["create", "--validate=false", "-f", file]).await;
+    assert_eq!(created.trim(), "configmap/cfg created");
+    std::fs::write(&manifest, cm("2").to_string()).unwrap();
+    let applied = run(
+        &url,
+        &dir,
+        &["apply", "--server-side", "--validate=false", "-f", file],
+    )
+    .await;
+    assert_eq!(applied.trim(), "configmap/cfg serverside-applied");
+    assert_eq!(
+        server
+            .get("/api/v1/namespaces/default/configmaps/cfg")
+            .unwrap()["data"]["a"],
+        "2"
+    );
+
+    let got: Value = serde_json::from_str(
+        &run(
+            &url,
+            &dir,
+            &["get", "configmap", "cfg", "-n", "default", "-o", "json"],
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(
+        (got["kind"].clone(), got["data"]["a"].clone()),
+        (json!("ConfigMap"), json!("2"))
+    );
+
+    // Server-side apply creates what does not exist yet.
+    let pod_file = dir.join("pod.json");
+    std::fs::write(&pod_file, pod("applied").to_string()).unwrap();
+    let applied_pod = run(
+        &url,
+        &dir,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-n",
+            "default",
+            "-f",
+            pod_file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(applied_pod.trim(), "pod/applied serverside-applied");
+
+    let deleted = run(&url, &dir, &["delete", "configmap", "cfg", "-n", "default"]).await;
+    assert_eq!(deleted.trim(), "configmap \"cfg\" deleted");
+    let deleted_pod = run(&url, &dir, &["delete", "pod", "applied", "-n", "default"]).await;
+    assert_eq!(deleted_pod.trim(), "pod \"applied\" deleted");
+    assert_eq!(server.count("configmaps"), 0);
+    assert_eq!(server.count("pods"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_pods_watch_receives_live_events() {
+    let server = TestServer::start().await.unwrap();
+    server
+        .create("/api/v1/namespaces/default/pods", pod("first"))
+        .unwrap();
+    let dir = scratch("watch");
+    let mut child = kubectl(&server.url(), &dir, &["get", "pods", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = async || {
+        tokio::time::timeout(STEP, lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(
+        columns(&next().await),
+        ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    );
+    assert_eq!(columns(&next().await)[0], "first");
+    // The watch is open once kubectl has printed the list; a new pod arrives as a live event.
+    server
+        .create("/api/v1/namespaces/default/pods", pod("second"))
+        .unwrap();
+    assert_eq!(columns(&next().await)[..3], ["second", "0/1", "Pending"]);
+    let mut obj = server
+        .get("/api/v1/namespaces/default/pods/second")
+        .unwrap();
+    obj["status"]["phase"] = json!("Running");
+    obj["status"]["containerStatuses"] =
+        json!([{"name": "main", "ready": true, "restartCount": 0}]);
+    server
+        .update("/api/v1/namespaces/default/pods/second/status", obj)
+        .unwrap();
+    assert_eq!(columns(&next().await)[..3], ["second", "1/1", "Running"]);
+    child.kill().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_trusts_the_handed_out_ca_and_sends_the_token() {
+    let server = TestServer::builder()
+        .tls(true)
+        .bearer_token("s3cret")
+        .start()
+        .await
+        .unwrap();
+    server
+        .create("/api/v1/namespaces/default/pods", pod("secure"))
+        .unwrap();
+    let dir = scratch("tls");
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, server.ca_pem().unwrap()).unwrap();
+    let ca = ca.to_str().unwrap();
+    let out = run(
+        &server.url(),
+        &dir,
+        &[
+            "--certificate-authority",
+            ca,
+            "--token",
+            "s3cret",
+            "get",
+            "pods",
+            "-o",
+            "name",
+        ],
+    )
+    .await;
+    assert_eq!(out.trim(), "pod/secure");
+    let denied = kubectl(
+        &server.url(),
+        &dir,
+        &[
+            "--certificate-authority",
+            ca,
+            "--token",
+            "wrong",
+            "get",
+            "pods",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(!denied.status.success());
+    assert!(
+        String::from_utf8_lossy(&denied.stderr).contains("Unauthorized"),
+        "{}",
+        String::from_utf8_lossy(&denied.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_kubectl() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_testserver"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(STEP, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let url = first
+        .strip_prefix("testserver listening on ")
+        .unwrap_or_else(|| panic!("unexpected banner {first:?}"))
+        .to_owned();
+    let dir = scratch("binary");
+    let manifest = dir.join("pod.json");
+    std::fs::write(&manifest, pod("from-file").to_string()).unwrap();
+    run(
+        &url,
+        &dir,
+        &[
+            "create",
+            "--validate=false",
+            "-n",
+            "default",
+            "-f",
+            manifest.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let out = run(&url, &dir, &["get", "pods", "-A"]).await;
+    assert!(
+        out.lines()
+            .nth(1)
+            .is_some_and(|l| columns(l)[..2] == ["default", "from-file"]),
+        "{out}"
+    );
+    server.kill().await.unwrap();
+}
