@@ -1,0 +1,510 @@
+//! Port of tools/leaderelection/leaderelection.go: one leader among many replicas, coordinated
+//! through a lock object in the API server.
+//!
+//! # Data flow
+//!
+//! [`LeaderElector::run`] first *acquires*: every `retry_period` (jittered by up to 1.2×) it
+//! tries to take the lock, until it succeeds or is shut down. Once leading it starts the
+//! `on_started_leading` task and *renews*: every `retry_period` it rewrites the record, retrying
+//! within `renew_deadline`; if no renewal succeeds in time, leadership is lost. Either way it then
+//! stops the leading task, optionally releases the lock, and calls `on_stopped_leading`.
+//!
+//! # Invariant: observed time, not the holder's clock
+//!
+//! A candidate never compares the record's timestamps with its own clock. It remembers *when it
+//! last saw the record change* (`observed_time`, on this process's monotonic clock) and considers
+//! the lease held until `observed_time + lease_duration_seconds` of the record it saw. Another
+//! holder's renewals change the record, which pushes the deadline out; a holder that stops
+//! renewing lets it pass. Clock skew between machines therefore does not matter, only their clock
+//! *rates* do.
+//!
+//! Like Go's, this does not fence: a leader that loses its lease keeps running until it notices
+//! (at most `renew_deadline` later), so work guarded by the lease must tolerate a brief overlap.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::resourcelock::{LeaderElectionRecord, ResourceLock};
+
+/// How much the acquire period is jittered: each wait is `retry_period × (1 + rand × 1.2)`.
+///
+/// Port of leaderelection.go: `JitterFactor`.
+pub const JITTER_FACTOR: f64 = 1.2;
+
+/// Timing of an election. Defaults are client-go's core clients': 15 s, 10 s, 2 s.
+///
+/// Port of leaderelection.go: `LeaderElectionConfig` (timings and options; the lock and callbacks
+/// are passed separately).
+#[derive(Clone, Debug)]
+pub struct LeaderElectionConfig {
+    /// How long non-leaders wait, after last seeing the record change, before taking over.
+    pub lease_duration: Duration,
+    /// How long the leader keeps retrying a renewal before giving up leadership.
+    pub renew_deadline: Duration,
+    /// How long to wait between attempts.
+    pub retry_period: Duration,
+    /// Release the lock when shut down, so another candidate takes over at once instead of
+    /// waiting out the lease. Only safe if the leading task has stopped acting on the lease,
+    /// which [`LeaderElector::run`] guarantees by waiting for it first.
+    pub release_on_cancel: bool,
+    /// The lock's name, for logs.
+    pub name: String,
+}
+
+impl Default for LeaderElectionConfig {
+    fn default() -> Self {
+        Self {
+            lease_duration: Duration::from_secs(15),
+            renew_deadline: Duration::from_secs(10),
+            retry_period: Duration::from_secs(2),
+            release_on_cancel: false,
+            name: String::new(),
+        }
+    }
+}
+
+/// A configuration that cannot work.
+///
+/// Port of the errors of leaderelection.go: `NewLeaderElector`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `lease_duration` must be greater than `renew_deadline`.
+    #[error("leaseDuration must be greater than renewDeadline")]
+    LeaseNotLongerThanRenewDeadline,
+    /// `renew_deadline` must be greater than `retry_period × 1.2`.
+    #[error("renewDeadline must be greater than retryPeriod*JitterFactor")]
+    RenewDeadlineTooShort,
+    /// A duration is zero.
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+}
+
+impl LeaderElectionConfig {
+    /// Checks the rules of Go's `NewLeaderElector`: `lease > renew > 1.2 × retry > 0`.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.lease_duration <= self.renew_deadline {
+            return Err(ConfigError::LeaseNotLongerThanRenewDeadline);
+        }
+        if self.renew_deadline <= self.retry_period.mul_f64(JITTER_FACTOR) {
+            return Err(ConfigError::RenewDeadlineTooShort);
+        }
+        if self.lease_duration.is_zero() {
+            return Err(ConfigError::Zero("leaseDuration"));
+        }
+        if self.renew_deadline.is_zero() {
+            return Err(ConfigError::Zero("renewDeadline"));
+        }
+        if self.retry_period.is_zero() {
+            return Err(ConfigError::Zero("retryPeriod"));
+        }
+        Ok(())
+    }
+}
+
+/// The `on_new_leader` callback.
+type NewLeaderFn = dyn Fn(&str) + Send + Sync;
+
+type LeadingFn =
+    Box<dyn FnOnce(CancellationToken) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// What to do when leadership changes.
+///
+/// Port of leaderelection.go: `LeaderCallbacks`. Differs from Go: `on_started_leading` is
+/// required by construction and `on_stopped_leading` is optional (Go rejects nil for both);
+/// `on_new_leader` runs inline, so keep it quick.
+pub struct LeaderCallbacks {
+    on_started_leading: LeadingFn,
+    on_stopped_leading: Option<Box<dyn FnOnce() + Send>>,
+    on_new_leader: Option<Box<NewLeaderFn>>,
+}
+
+impl std::fmt::Debug for LeaderCallbacks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeaderCallbacks").finish_non_exhaustive()
+    }
+}
+
+impl LeaderCallbacks {
+    /// `on_started_leading` runs as a task while this candidate leads; its token is cancelled
+    /// when leadership ends, and the elector waits for the task to return.
+    pub fn new<F, Fut>(on_started_leading: F) -> Self
+    where
+        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Self {
+            on_started_leading: Box::new(move |token| Box::pin(on_started_leading(token))),
+            on_stopped_leading: None,
+            on_new_leader: None,
+        }
+    }
+
+    /// Called once `run` ends, whether or not this candidate ever led.
+    #[must_use]
+    pub fn on_stopped_leading(mut self, f: impl FnOnce() + Send + 'static) -> Self {
+        self.on_stopped_leading = Some(Box::new(f));
+        self
+    }
+
+    /// Called with the identity of each newly observed leader, including the first one seen.
+    #[must_use]
+    pub fn on_new_leader(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.on_new_leader = Some(Box::new(f));
+        self
+    }
+}
+
+/// A leader-election candidate.
+///
+/// Port of leaderelection.go: `LeaderElector`.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo(client: apiclient::RestClient) -> Result<(), Box<dyn std::error::Error>> {
+/// use controller::leaderelection::{LeaderCallbacks, LeaderElectionConfig, LeaderElector, LeaseLock};
+/// use tokio_util::sync::CancellationToken;
+///
+/// let lock = LeaseLock::new(&client, "kube-system", "my-controller", "pod-a");
+/// let elector = LeaderElector::new(LeaderElectionConfig::default(), lock)?;
+/// let shutdown = CancellationToken::new();
+/// elector
+///     .run(shutdown, LeaderCallbacks::new(|leading| async move {
+///         // run the controller until `leading` is cancelled
+///         leading.cancelled().await;
+///     }))
+///     .await;
+/// # Ok(()) }
+/// ```
+pub struct LeaderElector<L> {
+    config: LeaderElectionConfig,
+    lock: L,
+    /// The record as last seen (read or written), and when it was seen on our clock.
+    observed: Option<(LeaderElectionRecord, Instant)>,
+    /// The leader last reported to `on_new_leader`.
+    reported_leader: String,
+    leader_tx: watch::Sender<String>,
+}
+
+impl<L: ResourceLock> std::fmt::Debug for LeaderElector<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeaderElector")
+            .field("config", &self.config)
+            .field("leader", &self.leader())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<L: ResourceLock> LeaderElector<L> {
+    /// Validates the config (see [`LeaderElectionConfig::validate`]).
+    ///
+    /// Port of leaderelection.go: `NewLeaderElector`.
+    pub fn new(config: LeaderElectionConfig, lock: L) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            lock,
+            observed: None,
+            reported_leader: String::new(),
+            leader_tx: watch::Sender::new(String::new()),
+        })
+    }
+
+    /// The identity of the last observed leader, `""` if none.
+    ///
+    /// Port of leaderelection.go: `LeaderElector.GetLeader`.
+    pub fn leader(&self) -> String {
+        self.observed
+            .as_ref()
+            .map(|(r, _)| r.holder_identity.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether the last observed leader is this candidate.
+    ///
+    /// Port of leaderelection.go: `LeaderElector.IsLeader`.
+    pub fn is_leader(&self) -> bool {
+        self.observed
+            .as_ref()
+            .is_some_and(|(r, _)| r.holder_identity == self.lock.identity())
+    }
+
+    /// Follows the observed leader's identity (`""` for none) while `run` goes on: for health
+    /// checks and status pages.
+    pub fn subscribe(&self) -> watch::Receiver<String> {
+        self.leader_tx.subscribe()
+    }
+
+    /// Runs the election until `shutdown` is cancelled or leadership is lost.
+    ///
+    /// Port of leaderelection.go: `LeaderElector.Run`. Differs from Go: when leadership ends the
+    /// leading task is cancelled **and awaited** before the lock is released and
+    /// `on_stopped_leading` runs, so released work never overlaps the next leader.
+    ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe: dropping the future skips the release and `on_stopped_leading`, and
+    /// aborts nothing it spawned. Cancel `shutdown` instead.
+    pub async fn run(mut self, shutdown: CancellationToken, callbacks: LeaderCallbacks) {
+        let LeaderCallbacks {
+            on_started_leading,
+            on_stopped_leading,
+            on_new_leader,
+        } = callbacks;
+        if self.acquire(&shutdown, on_new_leader.as_deref()).await {
+            let leading = shutdown.child_token();
+            let task = tokio::spawn(on_started_leading(leading.clone()));
+            self.renew(&leading, on_new_leader.as_deref()).await;
+            leading.cancel();
+            if let Err(err) = task.await {
+                tracing::error!(lock = %self.lock.describe(), %err, "leading task failed");
+            }
+            if self.config.release_on_cancel {
+                self.release().await;
+            }
+        }
+        if let Some(f) = on_stopped_leading {
+            f();
+        }
+    }
+
+    /// Port of leaderelection.go: `acquire` (`wait.JitterUntil` with sliding period).
+    async fn acquire(
+        &mut self,
+        shutdown: &CancellationToken,
+        on_new_leader: Option<&NewLeaderFn>,
+    ) -> bool {
+        let desc = self.lock.describe();
+        tracing::info!(lock = %desc, "attempting to acquire leader lease");
+        loop {
+            if shutdown.is_cancelled() {
+                return false;
+            }
+            let succeeded = self.try_acquire_or_renew().await;
+            self.maybe_report_transition(on_new_leader);
+            if succeeded {
+                tracing::info!(lock = %desc, "successfully acquired lease");
+                return true;
+            }
+            tracing::debug!(lock = %desc, "failed to acquire lease");
+            let wait = jitter(self.config.retry_period, JITTER_FACTOR);
+            tokio::select! {
+                _ = shutdown.cancelled() => return false,
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Port of leaderelection.go: `renew`: every `retry_period`, renew, retrying until
+    /// `renew_deadline`; returns when a renewal fails or on shutdown.
+    async fn renew(&mut self, leading: &CancellationToken, on_new_leader: Option<&NewLeaderFn>) {
+        let desc = self.lock.describe();
+        loop {
+            let deadline = Instant::now() + self.config.renew_deadline;
+            let renewed = self.renew_until(deadline, leading).await;
+            self.maybe_report_transition(on_new_leader);
+            if !renewed {
+                tracing::info!(lock = %desc, "failed to renew lease: stopped leading");
+                return;
+            }
+            tracing::trace!(lock = %desc, "successfully renewed lease");
+            tokio::select! {
+                _ = leading.cancelled() => return,
+                _ = tokio::time::sleep(self.config.retry_period) => {}
+            }
+        }
+    }
+
+    /// `wait.PollUntilContextTimeout(retry_period, renew_deadline, immediate)` around
+    /// `try_acquire_or_renew`.
+    async fn renew_until(&mut self, deadline: Instant, leading: &CancellationToken) -> bool {
+        loop {
+            if leading.is_cancelled() {
+                return false;
+            }
+            // An attempt in flight is not abandoned on shutdown: the lock must learn the
+            // outcome of its write, or a following release would carry a stale resourceVersion.
+            match tokio::time::timeout_at(deadline, self.try_acquire_or_renew()).await {
+                Ok(true) => return true,
+                Ok(false) => {}
+                Err(_elapsed) => return false,
+            }
+            let next = Instant::now() + self.config.retry_period;
+            if next >= deadline {
+                return false;
+            }
+            tokio::select! {
+                _ = leading.cancelled() => return false,
+                _ = tokio::time::sleep_until(next) => {}
+            }
+        }
+    }
+
+    fn observe(&mut self, record: LeaderElectionRecord) {
+        self.observed = Some((record, Instant::now()));
+    }
+
+    /// Port of leaderelection.go: `isLeaseValid`: the observed record's lease, counted from when
+    /// we observed it.
+    fn is_lease_valid(&self, now: Instant) -> bool {
+        self.observed.as_ref().is_some_and(|(record, seen)| {
+            let secs = u64::try_from(record.lease_duration_seconds).unwrap_or(0);
+            *seen + Duration::from_secs(secs) > now
+        })
+    }
+
+    /// Tries to take or keep the lock; true on success.
+    ///
+    /// Port of leaderelection.go: `tryAcquireOrRenew`, including the leader's fast path (update
+    /// straight from the observed record while its lease is valid).
+    async fn try_acquire_or_renew(&mut self) -> bool {
+        let now = Instant::now();
+        let stamp = micro_time_now();
+        let lease_duration_seconds =
+            i32::try_from(self.config.lease_duration.as_secs()).unwrap_or(i32::MAX);
+        let mut record = LeaderElectionRecord {
+            holder_identity: self.lock.identity().to_owned(),
+            lease_duration_seconds,
+            acquire_time: Some(stamp.clone()),
+            renew_time: Some(stamp),
+            leader_transitions: 0,
+        };
+
+        // 1. Fast path: the leader renews from what it saw last, without a read.
+        if self.is_leader() && self.is_lease_valid(now) {
+            if let Some((old, _)) = &self.observed {
+                record.acquire_time = old.acquire_time.clone();
+                record.leader_transitions = old.leader_transitions;
+            }
+            match self.lock.update(&record).await {
+                Ok(()) => {
+                    self.observe(record);
+                    return true;
+                }
+                Err(err) => tracing::warn!(
+                    lock = %self.lock.describe(), %err,
+                    "failed to update lock optimistically, falling back to slow path"
+                ),
+            }
+        }
+
+        // 2. Read the record, or create it.
+        let old = match self.lock.get().await {
+            Ok(old) => old,
+            Err(err) if err.is_not_found() => {
+                return match self.lock.create(&record).await {
+                    Ok(()) => {
+                        self.observe(record);
+                        true
+                    }
+                    Err(err) => {
+                        tracing::error!(%err, "error initially creating leader election record");
+                        false
+                    }
+                };
+            }
+            Err(err) => {
+                tracing::error!(lock = %self.lock.describe(), %err, "error retrieving resource lock");
+                return false;
+            }
+        };
+
+        // 3. A changed record restarts the observed lease.
+        if self.observed.as_ref().map(|(r, _)| r) != Some(&old) {
+            self.observe(old.clone());
+        }
+        if !old.holder_identity.is_empty() && self.is_lease_valid(now) && !self.is_leader() {
+            tracing::debug!(holder = %old.holder_identity, "lock is held and has not yet expired");
+            return false;
+        }
+
+        // 4. Take it over (or keep it), counting a transition when the holder changes.
+        if self.is_leader() {
+            record.acquire_time = old.acquire_time.clone();
+            record.leader_transitions = old.leader_transitions;
+        } else {
+            record.leader_transitions = old.leader_transitions.saturating_add(1);
+        }
+        match self.lock.update(&record).await {
+            Ok(()) => {
+                self.observe(record);
+                true
+            }
+            Err(err) => {
+                tracing::debug!(lock = %self.lock.describe(), %err, "failed to update lock");
+                false
+            }
+        }
+    }
+
+    /// Gives the lock up so the next candidate need not wait out the lease.
+    ///
+    /// Port of leaderelection.go: `release`: an empty holder with a 1 s lease.
+    async fn release(&mut self) -> bool {
+        if !self.is_leader() {
+            return true;
+        }
+        let stamp = micro_time_now();
+        let record = LeaderElectionRecord {
+            holder_identity: String::new(),
+            lease_duration_seconds: 1,
+            acquire_time: Some(stamp.clone()),
+            renew_time: Some(stamp),
+            leader_transitions: self
+                .observed
+                .as_ref()
+                .map_or(0, |(r, _)| r.leader_transitions),
+        };
+        match self.lock.update(&record).await {
+            Ok(()) => {
+                tracing::info!(lock = %self.lock.describe(), "released leader lease");
+                self.observe(record);
+                true
+            }
+            Err(err) => {
+                tracing::error!(lock = %self.lock.describe(), %err, "failed to release lock");
+                false
+            }
+        }
+    }
+
+    /// Port of leaderelection.go: `maybeReportTransition`.
+    fn maybe_report_transition(&mut self, on_new_leader: Option<&NewLeaderFn>) {
+        let leader = self.leader();
+        if leader == self.reported_leader {
+            return;
+        }
+        tracing::info!(lock = %self.lock.describe(), new_leader = %leader, "new leader observed");
+        self.reported_leader.clone_from(&leader);
+        if let Some(f) = on_new_leader {
+            f(&leader);
+        }
+        self.leader_tx.send_replace(leader);
+    }
+}
+
+/// Port of apimachinery wait.Jitter: `d + rand × factor × d`.
+fn jitter(d: Duration, factor: f64) -> Duration {
+    d + d.mul_f64(rand::rng().random::<f64>() * factor)
+}
+
+/// Now as a `metav1.MicroTime` string: RFC 3339 in UTC with microseconds.
+fn micro_time_now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.microsecond()
+    )
+}
