@@ -1,3 +1,167 @@
-//! Benchmarks for testserver (filled in below).
+//! testserver's hot paths over real HTTP: a full LIST of 100,000 pods, and watch fan-out
+//! (events delivered to several watchers).
+//!
+//! Run with `cargo bench -p testserver`. Figures are recorded in docs/benchmarks.md.
+#![allow(missing_docs, clippy::unwrap_used)]
 
-fn main() {}
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use http::Request;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use testserver::TestServer;
+use tokio::net::TcpStream;
+
+const LIST_PODS: usize = 100_000;
+const WATCHERS: usize = 4;
+const EVENTS_PER_ITER: usize = 1_000;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn pod(name: &str, i: usize) -> serde_json::Value {
+    json!({"metadata": {"name": name, "labels": {"app": "bench", "shard": (i % 10).to_string()}},
+           "spec": {"containers": [{"name": "c", "image": "registry.example/app:1"}], "nodeName": format!("node-{}", i % 50)}})
+}
+
+async fn open(addr: SocketAddr, path: &str) -> Incoming {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::get(path)
+        .header("host", "localhost")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.into_body()
+}
+
+/// Reads a whole body; returns its length.
+async fn drain(addr: SocketAddr, path: &str) -> usize {
+    let mut body = open(addr, path).await;
+    let mut n = 0;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.unwrap().into_data() {
+            n += data.len();
+        }
+    }
+    n
+}
+
+/// LIST of 100,000 pods (about 1 KB each as JSON), read to the end by a client.
+fn list(c: &mut Criterion) {
+    let rt = runtime();
+    let server = rt
+        .block_on(TestServer::builder().history_window(1_000).start())
+        .unwrap();
+    for i in 0..LIST_PODS {
+        server
+            .create(
+                "/api/v1/namespaces/default/pods",
+                pod(&format!("pod-{i:06}"), i),
+            )
+            .unwrap();
+    }
+    let addr = server.addr();
+    let bytes = rt.block_on(drain(addr, "/api/v1/pods"));
+    eprintln!("list body: {bytes} bytes for {LIST_PODS} pods");
+    let mut g = c.benchmark_group("list");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(20));
+    g.throughput(Throughput::Elements(LIST_PODS as u64));
+    g.bench_function("100k_pods_full", |b| {
+        b.iter(|| rt.block_on(drain(addr, "/api/v1/pods")))
+    });
+    g.throughput(Throughput::Elements(500));
+    g.bench_function("100k_pods_first_page_of_500", |b| {
+        b.iter(|| rt.block_on(drain(addr, "/api/v1/pods?limit=500")))
+    });
+    g.throughput(Throughput::Elements((LIST_PODS / 10) as u64));
+    g.bench_function("100k_pods_label_selector_10pct", |b| {
+        b.iter(|| rt.block_on(drain(addr, "/api/v1/pods?labelSelector=shard%3D3")))
+    });
+    g.finish();
+    rt.block_on(server.shutdown());
+}
+
+/// Counts newline-terminated events on a watch body until `want` have arrived.
+async fn read_events(body: &mut Incoming, want: usize) {
+    let mut seen = 0;
+    while seen < want {
+        let frame = body.frame().await.unwrap().unwrap();
+        if let Ok(data) = frame.into_data() {
+            seen += data.iter().filter(|b| **b == b'\n').count();
+        }
+    }
+}
+
+/// 1,000 pod creations delivered to each of 4 watchers; throughput counts deliveries.
+fn watch_fanout(c: &mut Criterion) {
+    let rt = runtime();
+    let server = rt
+        .block_on(TestServer::builder().history_window(10_000).start())
+        .unwrap();
+    let addr = server.addr();
+    let rv = server.resource_version();
+    let path = format!("/api/v1/namespaces/default/pods?watch=1&resourceVersion={rv}");
+    let mut watchers: Vec<Incoming> = rt.block_on(async {
+        let mut w = Vec::new();
+        for _ in 0..WATCHERS {
+            w.push(open(addr, &path).await);
+        }
+        w
+    });
+    let mut next = 0usize;
+    let mut g = c.benchmark_group("watch");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements((EVENTS_PER_ITER * WATCHERS) as u64));
+    g.bench_function("fanout_1000_events_to_4_watchers", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let readers: Vec<_> = watchers
+                    .drain(..)
+                    .map(|mut body| {
+                        tokio::spawn(async move {
+                            read_events(&mut body, EVENTS_PER_ITER).await;
+                            body
+                        })
+                    })
+                    .collect();
+                for _ in 0..EVENTS_PER_ITER {
+                    server
+                        .create(
+                            "/api/v1/namespaces/default/pods",
+                            pod(&format!("w-{next}"), next),
+                        )
+                        .unwrap();
+                    next += 1;
+                    if next.is_multiple_of(64) {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                for r in readers {
+                    watchers.push(r.await.unwrap());
+                }
+            })
+        })
+    });
+    g.finish();
+    drop(watchers);
+    rt.block_on(server.shutdown());
+}
+
+criterion_group!(benches, list, watch_fanout);
+criterion_main!(benches);

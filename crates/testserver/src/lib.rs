@@ -21,7 +21,22 @@
 //! ```
 //!
 //! Or run it for kubectl: `cargo run -p testserver -- --port 8080`, then
-//! `kubectl --server http://127.0.0.1:8080 get pods -A`.
+//! `kubectl --server http://127.0.0.1:8080 get pods -A`. The binary takes faults over HTTP
+//! (`POST /testserver/faults/...`): see [`admin`].
+//!
+//! # Fault injection and counters
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), testserver::Error> {
+//! use testserver::{FaultMatch, TestServer, Verb};
+//! let server = TestServer::start().await?;
+//! let pods = FaultMatch::verb(Verb::List).resource("pods");
+//! server.faults().fail_next(1, pods.clone(), 503, None); // next LIST of pods → 503
+//! server.faults().drop_watches();                          // cut every open watch
+//! server.faults().restart();                               // history resets, watches end
+//! assert_eq!(server.request_count_for(&pods), 0);          // count what your client sent
+//! # Ok(()) }
+//! ```
 //!
 //! # What it serves
 //!
@@ -58,7 +73,7 @@
 //! `events.k8s.io` events are stored separately, and only JSON is spoken (no protobuf, no
 //! YAML bodies: those get 415).
 
-mod admin;
+pub mod admin;
 mod api;
 mod body;
 mod config;

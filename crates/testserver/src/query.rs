@@ -76,7 +76,8 @@ impl ListOptions {
                     let secs: u64 = v.parse().map_err(|_| {
                         ApiError::bad_request(format!("invalid value for timeoutSeconds: {v}"))
                     })?;
-                    o.timeout = Some(Duration::from_secs(secs));
+                    // 0 means "the server's default", which here is no timeout.
+                    o.timeout = (secs > 0).then(|| Duration::from_secs(secs));
                 }
                 "dryRun" => o.dry_run = v == "All",
                 _ => {}
