@@ -10,20 +10,20 @@
 //! Differs from Go: metadata is a struct rather than nested maps, because every consumer reads
 //! it; the rest stays as JSON like Go's `map[string]interface{}`.
 
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::meta::{ApiResource, ObjectMeta, TypeMeta};
 use crate::rest::RestClient;
 use crate::typed::TypedClient;
 
 /// An object of any kind. Port of unstructured.Unstructured.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct DynamicObject {
     /// `apiVersion` and `kind`.
     #[serde(flatten)]
     pub types: TypeMeta,
     /// Typed metadata.
-    #[serde(default)]
     pub metadata: ObjectMeta,
     /// Every other top-level field (`spec`, `status`, `data`, ...), untouched.
     #[serde(flatten)]
@@ -31,6 +31,44 @@ pub struct DynamicObject {
 }
 
 crate::impl_object_via_metadata!(DynamicObject);
+
+impl<'de> Deserialize<'de> for DynamicObject {
+    /// One pass over the object: typed fields decoded in place, the rest kept as JSON
+    /// (a `#[serde(flatten)]` derive would buffer the whole object first).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = DynamicObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Kubernetes object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DynamicObject, A::Error> {
+                let mut obj = DynamicObject::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "apiVersion" => {
+                            obj.types.api_version =
+                                map.next_value::<Option<String>>()?.unwrap_or_default()
+                        }
+                        "kind" => {
+                            obj.types.kind = map.next_value::<Option<String>>()?.unwrap_or_default()
+                        }
+                        "metadata" => {
+                            obj.metadata =
+                                map.next_value::<Option<ObjectMeta>>()?.unwrap_or_default()
+                        }
+                        _ => {
+                            let v = map.next_value::<serde_json::Value>()?;
+                            obj.data.insert(key, v);
+                        }
+                    }
+                }
+                Ok(obj)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
 
 impl DynamicObject {
     /// An empty object of `resource`'s kind named `name`.

@@ -8,6 +8,50 @@
 //! becomes a [`rest::RestClient`]; every call goes through the rate limiter and the retry loop
 //! and comes back as a typed value, a stream of [`meta::WatchEvent`]s, or an [`Error`] whose
 //! predicates (`is_not_found`, `is_conflict`, ...) classify the server's `Status`.
+//!
+//! # List pods from your kubeconfig
+//!
+//! With the `k8s-openapi` feature (and a k8s-openapi version feature such as `v1_33` chosen
+//! by your application):
+//!
+//! ```no_run
+//! # #[cfg(feature = "k8s-openapi")]
+//! # async fn demo() -> apiclient::Result<()> {
+//! use apiclient::{Config, ListOptions, Object, RestClient, TypedClient};
+//! use k8s_openapi::api::core::v1::Pod;
+//!
+//! let client = RestClient::new(&Config::infer()?)?; // KUBECONFIG, ~/.kube/config or in-cluster
+//! let pods = TypedClient::<Pod>::default_namespaced(&client);
+//! for pod in pods.list(&ListOptions::default()).await?.items {
+//!     println!("{} {}", pod.namespace(), pod.name());
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Without k8s-openapi, the dynamic client does the same for any resource:
+//!
+//! ```no_run
+//! # async fn demo() -> apiclient::Result<()> {
+//! use apiclient::{ApiResource, Config, DynamicClient, ListOptions, Object, RestClient};
+//!
+//! let client = RestClient::new(&Config::infer()?)?;
+//! let pods = ApiResource {
+//!     group: String::new(), version: "v1".into(), kind: "Pod".into(),
+//!     plural: "pods".into(), namespaced: true,
+//! };
+//! let list = DynamicClient::dynamic(&client, pods, Some("default")).list(&ListOptions::default()).await?;
+//! for pod in list.items {
+//!     println!("{} {:?}", pod.name(), pod.data.get("status"));
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Where Rust differs from Go
+//!
+//! - One [`Error`] enum with predicate methods instead of `apierrors.IsXxx(err)` functions.
+//! - Watches are `Stream`s; an `ERROR` event arrives as `Err(Error::Api)`.
+//! - [`TypedClient<K>`] is one generic type instead of generated code per kind.
+//! - `Config::timeout` bounds connecting and response headers only, never a list or watch body.
 
 pub mod config;
 pub mod dynamic;

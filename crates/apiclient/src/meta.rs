@@ -223,17 +223,17 @@ pub struct StatusCause {
 /// A list response: Go's `XxxList` types (e.g. `v1.PodList`) as one generic type.
 ///
 /// Port of the list kinds in apimachinery; differs from Go in being generic over the item.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(bound(deserialize = "T: DeserializeOwned", serialize = "T: Serialize"))]
+/// Deserialised by a hand-written visitor that streams `items` straight into the `Vec`
+/// (a `#[serde(flatten)]` field would buffer the whole list first).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(bound(serialize = "T: Serialize"))]
 pub struct List<T> {
     /// `apiVersion` and `kind` (`PodList`).
     #[serde(flatten)]
     pub types: TypeMeta,
     /// Resource version and continue token.
-    #[serde(default)]
     pub metadata: ListMeta,
     /// The items; a JSON `null` decodes as empty.
-    #[serde(default, deserialize_with = "null_as_empty")]
     pub items: Vec<T>,
 }
 
@@ -247,12 +247,91 @@ impl<T> Default for List<T> {
     }
 }
 
-fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+/// Top-level keys of lists and metadata-only objects.
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "camelCase")]
+enum TopField {
+    ApiVersion,
+    Kind,
+    Metadata,
+    Items,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: DeserializeOwned> Visitor<'de> for V<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<List<T>, A::Error> {
+                let mut list = List::default();
+                while let Some(key) = map.next_key::<TopField>()? {
+                    match key {
+                        TopField::ApiVersion => {
+                            list.types.api_version =
+                                map.next_value::<Option<String>>()?.unwrap_or_default()
+                        }
+                        TopField::Kind => {
+                            list.types.kind =
+                                map.next_value::<Option<String>>()?.unwrap_or_default()
+                        }
+                        TopField::Metadata => {
+                            list.metadata =
+                                map.next_value::<Option<ListMeta>>()?.unwrap_or_default()
+                        }
+                        TopField::Items => {
+                            list.items = map.next_value::<Option<Vec<T>>>()?.unwrap_or_default()
+                        }
+                        TopField::Other => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(list)
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Deserialises `{apiVersion, kind, metadata}` and skips everything else, without buffering.
+/// Used by metadata-only types.
+pub(crate) fn deserialize_type_and_meta<'de, D, M>(d: D) -> Result<(TypeMeta, M), D::Error>
 where
     D: Deserializer<'de>,
-    T: Deserialize<'de>,
+    M: DeserializeOwned + Default,
 {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    struct V<M>(std::marker::PhantomData<M>);
+    impl<'de, M: DeserializeOwned + Default> Visitor<'de> for V<M> {
+        type Value = (TypeMeta, M);
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object with metadata")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut types = TypeMeta::default();
+            let mut meta = M::default();
+            while let Some(key) = map.next_key::<TopField>()? {
+                match key {
+                    TopField::ApiVersion => {
+                        types.api_version = map.next_value::<Option<String>>()?.unwrap_or_default()
+                    }
+                    TopField::Kind => {
+                        types.kind = map.next_value::<Option<String>>()?.unwrap_or_default()
+                    }
+                    TopField::Metadata => meta = map.next_value::<Option<M>>()?.unwrap_or_default(),
+                    TopField::Items | TopField::Other => {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok((types, meta))
+        }
+    }
+    d.deserialize_map(V(std::marker::PhantomData))
 }
 
 /// One event of a watch. Port of apimachinery `pkg/watch`'s Event and metav1.WatchEvent.
@@ -343,6 +422,15 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for RawWatchEvent<T> {
 
 struct RawWatchEventVisitor<T>(std::marker::PhantomData<T>);
 
+#[derive(Deserialize)]
+#[serde(field_identifier, rename_all = "lowercase")]
+enum EventField {
+    Type,
+    Object,
+    #[serde(other)]
+    Other,
+}
+
 #[derive(Clone, Copy)]
 enum EventType {
     Added,
@@ -398,19 +486,19 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
         let mut decoded: Option<Decoded<T>> = None;
         // Only used when `object` arrives before `type`.
         let mut buffered: Option<serde_json::Value> = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            match key.as_ref() {
-                "type" => {
+        while let Some(key) = map.next_key::<EventField>()? {
+            match key {
+                EventField::Type => {
                     let s = map.next_value::<Cow<'de, str>>()?;
                     ty = Some(EventType::parse(&s)?);
                 }
-                "object" => match ty {
+                EventField::Object => match ty {
                     Some(t) => {
                         decoded = Some(map.next_value_seed(DecodeSeed(t, Default::default()))?)
                     }
                     None => buffered = Some(map.next_value()?),
                 },
-                _ => {
+                EventField::Other => {
                     map.next_value::<de::IgnoredAny>()?;
                 }
             }

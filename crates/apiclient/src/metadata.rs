@@ -21,15 +21,22 @@ pub const ACCEPT_PARTIAL_LIST: &str =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
 
 /// An object's type and metadata, nothing else. Port of metav1.PartialObjectMetadata.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct PartialObjectMetadata {
     /// `meta.k8s.io/v1` / `PartialObjectMetadata` (or the object's own, if the server did not
     /// convert).
     #[serde(flatten)]
     pub types: TypeMeta,
     /// The object's metadata.
-    #[serde(default)]
     pub metadata: ObjectMeta,
+}
+
+impl<'de> Deserialize<'de> for PartialObjectMetadata {
+    /// Reads `apiVersion`, `kind` and `metadata`; skips everything else without buffering it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (types, metadata) = crate::meta::deserialize_type_and_meta(d)?;
+        Ok(PartialObjectMetadata { types, metadata })
+    }
 }
 
 crate::impl_object_via_metadata!(PartialObjectMetadata);
