@@ -44,16 +44,25 @@
 //! # Ok(()) }
 //! ```
 
+pub mod controller;
 pub mod delta_fifo;
 pub mod error;
 pub mod fifo;
 pub mod index;
 pub mod listers;
+pub mod listwatch;
+pub mod processor_listener;
+pub mod reflector;
+pub mod shared_informer;
 pub mod store;
 pub mod the_real_fifo;
 pub mod thread_safe_store;
 pub mod wait;
 
+pub use controller::{
+    Controller, ControllerConfig, FilteringResourceEventHandler, ResourceEventHandler,
+    ResourceEventHandlerFuncs, new_informer, process_deltas,
+};
 pub use delta_fifo::{
     DeletedFinalStateUnknown, Delta, DeltaFifo, DeltaFifoOptions, DeltaType, Deltas,
     ObjectOrTombstone, TransformFunc,
@@ -62,6 +71,10 @@ pub use error::{Error, Result};
 pub use fifo::{FifoKind, Queue};
 pub use index::{IndexFunc, Indexers, NAMESPACE_INDEX};
 pub use listers::{Lister, NamespaceLister};
+pub use listwatch::{ListWatch, ListerWatcher, WatchEventStream};
+pub use processor_listener::ResourceEventHandlerRegistration;
+pub use reflector::{Reflector, ReflectorConfig, WatchErrorHandler};
+pub use shared_informer::{InformerOptions, SharedIndexInformer};
 pub use store::{KeyFunc, KnownObjects, ReflectorStore, Store};
 pub use the_real_fifo::{RealFifo, RealFifoOptions};
 pub use wait::{CacheSynced, SyncFlag, SyncedSignal, wait_for_cache_sync};
