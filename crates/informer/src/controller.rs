@@ -13,7 +13,7 @@
 //! use std::sync::Arc;
 //! let h = ResourceEventHandlerFuncs::<apiclient::ObjectMeta>::new()
 //!     .on_add(|o, initial| println!("add {:?} (initial list: {initial})", o.name));
-//! h.on_add(&Arc::new(apiclient::ObjectMeta::default()), true);
+//! ResourceEventHandler::on_add(&h, &Arc::new(apiclient::ObjectMeta::default()), true);
 //! ```
 
 use std::sync::Arc;
