@@ -154,17 +154,18 @@ pub(crate) fn list(
             }
         }
     };
-    let snapshot = store
-        .snapshot(&scope.res.key, namespace, at, start_after.as_ref())
-        .map_err(|e| match e {
-            RvError::TooOld { .. } => {
-                ApiError::expired("The resourceVersion for the provided list is too old.")
-            }
-            RvError::TooNew { current } => ApiError::rv_too_large(at.unwrap_or_default(), current),
-        })?;
     let selecting = !opts.labels.is_empty() || !opts.fields.is_empty();
     let matches = |o: &Arc<Value>| opts.labels.matches(o) && opts.fields.matches(o);
+    let too_old_or_new = |e: RvError| match e {
+        RvError::TooOld { .. } => {
+            ApiError::expired("The resourceVersion for the provided list is too old.")
+        }
+        RvError::TooNew { current } => ApiError::rv_too_large(at.unwrap_or_default(), current),
+    };
     let Some(limit) = limit else {
+        let snapshot = store
+            .snapshot(&scope.res.key, namespace, at, start_after.as_ref())
+            .map_err(too_old_or_new)?;
         let items = if selecting {
             snapshot.items.into_iter().filter(matches).collect()
         } else {
@@ -177,35 +178,74 @@ pub(crate) fn list(
             remaining: None,
         });
     };
-    let mut items = Vec::with_capacity(limit.min(snapshot.items.len()));
-    let mut rest = snapshot.items.into_iter();
-    for o in rest.by_ref() {
-        if matches(&o) {
-            items.push(o);
+    let (rv, page) = if at.is_none() {
+        // Latest state: walk the store under its lock and clone only the page's items.
+        store.scan_latest(&scope.res.key, namespace, start_after.as_ref(), |iter| {
+            paginate(iter, limit, selecting, &matches)
+        })
+    } else {
+        let snapshot = store
+            .snapshot(&scope.res.key, namespace, at, start_after.as_ref())
+            .map_err(too_old_or_new)?;
+        (
+            snapshot.rv,
+            paginate(snapshot.items.iter(), limit, selecting, &matches),
+        )
+    };
+    let (continue_token, remaining) = if page.more {
+        let last = page.items.last().map(|o| key_of(o)).unwrap_or_default();
+        let rv = i64::try_from(rv).unwrap_or(i64::MAX);
+        (Some(encode_continue(rv, &last)), page.remaining)
+    } else {
+        (None, None)
+    };
+    Ok(ListPage {
+        rv,
+        items: page.items,
+        continue_token,
+        remaining,
+    })
+}
+
+/// One page cut from a key-ordered sequence of objects.
+struct Cut {
+    items: Vec<Arc<Value>>,
+    /// More matching objects follow.
+    more: bool,
+    /// How many objects follow, when known exactly (no selector, as the API server).
+    remaining: Option<u64>,
+}
+
+fn paginate<'a>(
+    mut iter: impl Iterator<Item = &'a Arc<Value>>,
+    limit: usize,
+    selecting: bool,
+    matches: &impl Fn(&Arc<Value>) -> bool,
+) -> Cut {
+    let mut items = Vec::with_capacity(limit.min(1024));
+    for o in iter.by_ref() {
+        if matches(o) {
+            items.push(Arc::clone(o));
             if items.len() == limit {
                 break;
             }
         }
     }
-    let more = if selecting {
-        rest.any(|o| matches(&o))
+    if selecting {
+        let more = iter.any(matches);
+        Cut {
+            items,
+            more,
+            remaining: None,
+        }
     } else {
-        rest.len() > 0
-    };
-    let (continue_token, remaining) = if more {
-        let last = items.last().map(|o| key_of(o)).unwrap_or_default();
-        let rv = i64::try_from(snapshot.rv).unwrap_or(i64::MAX);
-        let remaining = (!selecting).then(|| rest.len() as u64);
-        (Some(encode_continue(rv, &last)), remaining)
-    } else {
-        (None, None)
-    };
-    Ok(ListPage {
-        rv: snapshot.rv,
-        items,
-        continue_token,
-        remaining,
-    })
+        let rest = iter.count() as u64;
+        Cut {
+            items,
+            more: rest > 0,
+            remaining: (rest > 0).then_some(rest),
+        }
+    }
 }
 
 #[cfg(test)]

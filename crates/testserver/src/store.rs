@@ -187,6 +187,27 @@ impl Store {
         })
     }
 
+    /// Runs `f` over the current objects of `resource` (in `namespace`, if given) with keys
+    /// after `start_after`, in key order, under the lock; returns the resourceVersion too.
+    pub fn scan_latest<T>(
+        &self,
+        resource: &str,
+        namespace: Option<&str>,
+        start_after: Option<&ObjectKey>,
+        f: impl FnOnce(&mut dyn Iterator<Item = &Arc<Value>>) -> T,
+    ) -> (u64, T) {
+        let inner = self.lock();
+        let empty = BTreeMap::new();
+        let table = inner.tables.get(resource).unwrap_or(&empty);
+        // Keys of one namespace are contiguous; a token from another namespace may start
+        // before it, so skip up to it, then stop after it.
+        let mut iter = range(table, namespace, start_after)
+            .skip_while(|(k, _)| namespace.is_some_and(|ns| k.0.as_str() < ns))
+            .take_while(|(k, _)| namespace.is_none_or(|ns| k.0 == ns))
+            .map(|(_, v)| v);
+        (inner.rv, f(&mut iter))
+    }
+
     /// Subscribes to live events, with the history after `from` as backlog.
     pub fn watch_from(&self, resource: &str, from: u64) -> Result<Subscription, RvError> {
         let inner = self.lock();
