@@ -47,6 +47,7 @@
 pub mod controller;
 pub mod delta_fifo;
 pub mod error;
+pub mod factory;
 pub mod fifo;
 pub mod index;
 pub mod listers;
@@ -68,6 +69,7 @@ pub use delta_fifo::{
     ObjectOrTombstone, TransformFunc,
 };
 pub use error::{Error, Result};
+pub use factory::{FactoryOptions, SharedInformerFactory};
 pub use fifo::{FifoKind, Queue};
 pub use index::{IndexFunc, Indexers, NAMESPACE_INDEX};
 pub use listers::{Lister, NamespaceLister};
