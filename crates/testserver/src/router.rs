@@ -183,4 +183,11 @@ mod tests {
         assert!(resolve("/api/v1/pods/p").is_none());
         assert!(resolve("/api/v1/namespaces/ns/configmaps/c/status").is_none());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn routing_any_path_never_panics(path in "(/[a-z0-9.\\-]{0,12}){0,8}") {
+            let _ = route(&Registry::with_builtins(), &path);
+        }
+    }
 }

@@ -336,4 +336,19 @@ mod tests {
         );
         assert!(FieldSelector::parse("spec.nodeName=x", "ConfigMap").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_any_input_never_panics(input in ".{0,64}", kind in "Pod|Event|Widget") {
+            let _ = LabelSelector::parse(&input).map(|s| s.matches(&json!({})));
+            let _ = FieldSelector::parse(&input, &kind).map(|s| s.matches(&json!({})));
+        }
+
+        #[test]
+        fn label_selectors_built_from_valid_parts_parse(key in "[a-z][a-z0-9]{0,8}", value in "[a-z0-9]{1,8}") {
+            let sel = LabelSelector::parse(&format!("{key}={value},{key} in ({value},x)"));
+            let labelled = json!({"metadata": {"labels": {key.clone(): value.clone()}}});
+            proptest::prop_assert_eq!(sel.map(|s| s.matches(&labelled)), Ok(true));
+        }
+    }
 }

@@ -293,12 +293,15 @@ impl WatchTask {
                 self.send(bytes).await?;
             }
         }
-        let deadline = self.opts.timeout.map(|t| Instant::now() + t);
+        let deadline = self
+            .opts
+            .timeout
+            .and_then(|t| Instant::now().checked_add(t));
         let interval = self
             .settings
             .bookmark_interval
             .max(Duration::from_millis(1));
-        let mut next_bookmark = Instant::now() + interval;
+        let mut next_bookmark = later(interval);
         loop {
             tokio::select! {
                 biased;
@@ -319,7 +322,7 @@ impl WatchTask {
                     return Ok(());
                 }
                 () = tokio::time::sleep_until(next_bookmark), if self.opts.allow_bookmarks => {
-                    next_bookmark = Instant::now() + interval;
+                    next_bookmark = later(interval);
                     self.send(line("BOOKMARK", &bookmark(&self.res, last_rv, false))).await?;
                 }
                 ev = sub.live.recv() => match ev {
@@ -343,6 +346,13 @@ impl WatchTask {
             }
         }
     }
+}
+
+/// `now + d`, saturating at about a year ahead (huge timeouts must not overflow `Instant`).
+fn later(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
 }
 
 async fn sleep_until_opt(deadline: Option<Instant>) {

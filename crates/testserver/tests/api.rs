@@ -544,3 +544,14 @@ async fn namespace_deletion_removes_its_objects() {
     assert_eq!(server.count("pods"), 0);
     assert_eq!(server.count("configmaps"), 1);
 }
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn pin<T: Send + Sync + 'static>() {}
+    pin::<TestServer>();
+    pin::<testserver::Faults>();
+    pin::<testserver::Config>();
+    pin::<testserver::Error>();
+    pin::<testserver::ApiError>();
+    pin::<testserver::FaultMatch>();
+}
