@@ -10,11 +10,25 @@ use time::format_description::well_known::Rfc3339;
 use crate::status::StatusCause;
 
 /// The current time in the API server's RFC 3339 form, whole seconds, UTC.
+///
+/// Formatting is cached per second per thread: bulk seeding creates many objects a second.
 pub(crate) fn now_rfc3339() -> String {
+    thread_local! {
+        static CACHE: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
     let now = OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    let second = now.unix_timestamp();
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != second {
+            let whole = now.replace_nanosecond(0).unwrap_or(now);
+            let text = whole
+                .format(&Rfc3339)
+                .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into());
+            *cache = (second, text);
+        }
+        cache.1.clone()
+    })
 }
 
 /// Seconds since `timestamp` (RFC 3339), or `None` if it does not parse.
@@ -167,6 +181,17 @@ pub(crate) fn apply_defaults(kind: &str, object: &mut Map<String, Value>) {
     }
 }
 
+/// The tolerations the DefaultTolerationSeconds admission plugin adds, built once.
+fn default_tolerations() -> &'static Value {
+    static TOLERATIONS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    TOLERATIONS.get_or_init(|| {
+        json!([
+            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+        ])
+    })
+}
+
 fn default_pod(object: &mut Map<String, Value>) {
     if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
         if let Some(containers) = spec.get_mut("containers").and_then(Value::as_array_mut) {
@@ -186,14 +211,9 @@ fn default_pod(object: &mut Map<String, Value>) {
         default_field(spec, "dnsPolicy", json!("ClusterFirst"));
         default_field(spec, "securityContext", json!({}));
         default_field(spec, "schedulerName", json!("default-scheduler"));
-        default_field(
-            spec,
-            "tolerations",
-            json!([
-                {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-                {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
-            ]),
-        );
+        if !spec.contains_key("tolerations") {
+            spec.insert("tolerations".into(), default_tolerations().clone());
+        }
         default_field(spec, "priority", json!(0));
         default_field(spec, "enableServiceLinks", json!(true));
         default_field(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
