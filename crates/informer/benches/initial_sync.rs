@@ -1,2 +1,198 @@
-//! Placeholder; the initial-sync benchmark comes with the informer.
-fn main() {}
+//! Initial sync of realistic pods from `testserver`: wall time to `has_synced`, bytes the
+//! cache retains per object, and plain `serde_json` decoding of the same list bytes (the floor).
+//!
+//! Run: `cargo bench -p informer --bench initial_sync` (env `BENCH_PODS`, default 10000).
+//!
+//! Each pod is Deployment-shaped (labels, annotations, owner reference, two containers with
+//! ports, env and resources, a volume, status) with about 2.2 KB of managedFields, close to
+//! what a real API server returns. The server runs in-process on the same two cores, so its
+//! encode time is inside every number, as in docs/benchmarks.md's anchors.
+#![allow(clippy::unwrap_used)]
+
+use std::alloc::System;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apiclient::{List, Object};
+use informer::{InformerOptions, ListWatch, ReflectorConfig, SharedIndexInformer};
+use k8s_openapi::api::core::v1::Pod;
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+use tokio_util::sync::CancellationToken;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const NS: &str = "bench";
+
+fn live_bytes() -> i64 {
+    let s = GLOBAL.stats();
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn pod(i: usize) -> serde_json::Value {
+    let app = format!("app-{}", i % 50);
+    let name = format!("{app}-7d9f8c6b5-{i:05}");
+    let t = "2026-11-25T10:00:00Z";
+    let container = |n: &str, port: u16| {
+        serde_json::json!({
+            "name": n, "image": format!("registry.example/{n}:1.{}", i % 7),
+            "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+            "env": [{"name": "MODE", "value": "production"}, {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config", "readOnly": true}, {"name": "kube-api-access-abcde", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}],
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"
+        })
+    };
+    let mf_container = serde_json::json!({".": {}, "f:env": {".": {}, "k:{\"name\":\"MODE\"}": {".": {}, "f:name": {}, "f:value": {}}, "k:{\"name\":\"POD_NAME\"}": {".": {}, "f:name": {}, "f:valueFrom": {".": {}, "f:fieldRef": {}}}}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:ports": {".": {}, "k:{\"containerPort\":8080,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}, "f:name": {}, "f:protocol": {}}}, "f:resources": {".": {}, "f:limits": {".": {}, "f:cpu": {}, "f:memory": {}}, "f:requests": {".": {}, "f:cpu": {}, "f:memory": {}}}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}, "f:volumeMounts": {".": {}, "k:{\"mountPath\":\"/etc/config\"}": {".": {}, "f:mountPath": {}, "f:name": {}, "f:readOnly": {}}}});
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": name, "namespace": NS, "generateName": format!("{app}-7d9f8c6b5-"),
+            "labels": {"app": app, "pod-template-hash": "7d9f8c6b5", "tier": "backend", "team": "payments", "version": "v1"},
+            "annotations": {"kubectl.kubernetes.io/restartedAt": t, "prometheus.io/scrape": "true", "prometheus.io/port": "8080"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{app}-7d9f8c6b5"), "uid": "6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b", "controller": true, "blockOwnerDeletion": true}],
+            "managedFields": [
+                {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": t, "fieldsType": "FieldsV1", "fieldsV1": {
+                    "f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/restartedAt": {}, "f:prometheus.io/port": {}, "f:prometheus.io/scrape": {}}, "f:generateName": {}, "f:labels": {".": {}, "f:app": {}, "f:pod-template-hash": {}, "f:team": {}, "f:tier": {}, "f:version": {}}, "f:ownerReferences": {".": {}, "k:{\"uid\":\"6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b\"}": {}}},
+                    "f:spec": {"f:containers": {"k:{\"name\":\"main\"}": mf_container.clone(), "k:{\"name\":\"sidecar\"}": mf_container}, "f:dnsPolicy": {}, "f:enableServiceLinks": {}, "f:restartPolicy": {}, "f:schedulerName": {}, "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}, "f:volumes": {".": {}, "k:{\"name\":\"config\"}": {".": {}, "f:configMap": {".": {}, "f:defaultMode": {}, "f:name": {}}, "f:name": {}}}}}},
+                {"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": t, "fieldsType": "FieldsV1", "subresource": "status", "fieldsV1": {"f:status": {"f:conditions": {}, "f:phase": {}}}}
+            ]
+        },
+        "spec": {
+            "containers": [container("main", 8080), container("sidecar", 9090)],
+            "volumes": [{"name": "config", "configMap": {"name": format!("{app}-config"), "defaultMode": 420}}],
+            "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+            "serviceAccountName": "default", "serviceAccount": "default", "nodeName": format!("node-{}", i % 100),
+            "securityContext": {}, "schedulerName": "default-scheduler", "enableServiceLinks": true, "priority": 0,
+            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]
+        },
+        "status": {"phase": "Running"}
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+struct Run {
+    secs: f64,
+    retained_per_object: f64,
+}
+
+async fn sync_once(client: &apiclient::RestClient, n: usize, watch_list: bool, strip: bool) -> Run {
+    let before = live_bytes();
+    let lw = ListWatch::<Pod>::for_resource(client.clone(), Some(NS));
+    let informer = SharedIndexInformer::new(
+        Arc::new(lw),
+        InformerOptions {
+            reflector: ReflectorConfig {
+                use_watch_list: watch_list,
+                ..ReflectorConfig::default()
+            },
+            ..InformerOptions::default()
+        },
+    );
+    if strip {
+        informer
+            .set_transform(Arc::new(|p: &mut Pod| p.clear_managed_fields()))
+            .unwrap();
+    }
+    let stop = CancellationToken::new();
+    let start = Instant::now();
+    let task = tokio::spawn({
+        let (i, s) = (informer.clone(), stop.clone());
+        async move { i.run(s).await }
+    });
+    assert!(informer.synced().wait().await);
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(informer.indexer().len(), n);
+    let synced_live = live_bytes();
+    stop.cancel();
+    task.await.unwrap();
+    drop(informer);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let after = live_bytes();
+    let _ = before;
+    Run {
+        secs,
+        retained_per_object: (synced_live - after) as f64 / n as f64,
+    }
+}
+
+fn main() {
+    let n: usize = std::env::var("BENCH_PODS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let runs = 3;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let server = testserver::TestServer::start().await.unwrap();
+        let _ = server.create_namespace(NS);
+        for i in 0..n {
+            server.create(&format!("/api/v1/namespaces/{NS}/pods"), pod(i)).unwrap();
+        }
+        let mut config = apiclient::Config::new(server.url());
+        config.qps = 1000.0;
+        config.burst = 1000;
+        let client = apiclient::RestClient::new(&config).unwrap();
+
+        // The floor: the same list bytes, fetched once, decoded by serde_json alone.
+        let bytes = client.get().prefix("/api/v1").namespace(NS).resource("pods").param("resourceVersion", "0").into_bytes().await.unwrap();
+        let mut floor = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let list: List<Pod> = serde_json::from_slice(&bytes).unwrap();
+            floor.push(t.elapsed().as_secs_f64());
+            assert_eq!(list.items.len(), n);
+        }
+        let mut ignored = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let _: serde::de::IgnoredAny = serde_json::from_slice(&bytes).unwrap();
+            ignored.push(t.elapsed().as_secs_f64());
+        }
+        println!("pods: {n}, list bytes: {} ({} bytes per pod)", bytes.len(), bytes.len() / n);
+        println!("floor  serde_json parse only (IgnoredAny): {:.0} ms", median(ignored) * 1e3);
+        let floor = median(floor);
+        println!("floor  serde_json into List<k8s_openapi Pod>: {:.0} ms", floor * 1e3);
+
+        for (label, watch_list, strip) in [
+            ("informer, watch-list (default)", true, false),
+            ("informer, LIST resourceVersion=0", false, false),
+            ("informer, watch-list + drop managedFields", true, true),
+        ] {
+            let mut secs = Vec::new();
+            let mut retained = Vec::new();
+            for _ in 0..runs {
+                let r = sync_once(&client, n, watch_list, strip).await;
+                secs.push(r.secs);
+                retained.push(r.retained_per_object);
+            }
+            let s = median(secs);
+            println!(
+                "{label}: {:.0} ms to has_synced ({:.2}x the decode floor), {:.0} bytes retained per pod",
+                s * 1e3,
+                s / floor,
+                median(retained)
+            );
+        }
+        println!("peak RSS (process, incl. in-process server): {:.0} MiB", peak_rss_mib());
+        server.shutdown().await;
+    });
+}
