@@ -185,6 +185,9 @@ async fn resource_request(
         Part::Main
     };
     let store = &shared.store;
+    if r.subresource.as_deref() == Some("scale") {
+        return scale_request(shared, req, scope, &name, verb).await;
+    }
     match verb {
         Verb::Get => {
             let obj = objects::get(store, scope, &name)?;
@@ -271,5 +274,39 @@ async fn resource_request(
             };
             Ok(body::json(200, &out))
         }
+    }
+}
+
+/// GET, PUT and PATCH on `.../scale`.
+async fn scale_request(
+    shared: &Arc<Shared>,
+    req: Request<Incoming>,
+    scope: Scope<'_>,
+    name: &str,
+    verb: Verb,
+) -> Result<Response<Body>, ApiError> {
+    let store = &shared.store;
+    match verb {
+        Verb::Get => Ok(body::json(
+            200,
+            &crate::scale::view(&*objects::get(store, scope, name)?),
+        )),
+        Verb::Update => {
+            require_json(&content_type(&req))?;
+            let wanted = parse_json(&read_body(shared, req).await?)?;
+            let out = objects::update_scale(store, scope, name, |_| Ok(wanted))?;
+            Ok(body::json(200, &out))
+        }
+        Verb::Patch => {
+            let ct = content_type(&req);
+            let kind = PatchType::from_content_type(&ct)
+                .ok_or_else(|| ApiError::unsupported_media_type(&ct))?;
+            let patch = crate::patch::parse(&read_body(shared, req).await?)?;
+            let out = objects::update_scale(store, scope, name, |current| {
+                crate::patch::apply(kind, current, &patch)
+            })?;
+            Ok(body::json(200, &out))
+        }
+        _ => Err(ApiError::method_not_allowed(verb.as_str())),
     }
 }

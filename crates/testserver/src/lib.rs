@@ -43,7 +43,7 @@
 //! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}`,
 //!   `/apis/{group}/{version}`, `/healthz`, `/readyz`, `/livez`.
 //! - Built-ins: v1 namespaces, pods (with `status`), configmaps, secrets, services, events,
-//!   nodes; apps/v1 deployments; coordination.k8s.io/v1 leases; events.k8s.io/v1 events; plus
+//!   nodes; apps/v1 deployments (with `status` and `scale`); coordination.k8s.io/v1 leases; events.k8s.io/v1 events; plus
 //!   custom resources from [`TestServer::register_custom_resource`].
 //! - Verbs: get, list, watch (`?watch=1` and `/watch/` paths), create, update, patch (merge,
 //!   JSON patch; strategic merge and server-side apply approximated as merge patches, see
@@ -71,7 +71,9 @@
 //! Deletion is immediate (no graceful pod termination; deleting a namespace deletes its
 //! objects at once), `managedFields` are not maintained, `dryRun` is ignored, core and
 //! `events.k8s.io` events are stored separately, and only JSON is spoken (no protobuf, no
-//! YAML bodies: those get 415).
+//! YAML bodies: those get 415). There is no OpenAPI document, so kubectl needs
+//! `--validate=false` for `create -f`/`apply -f`; kubectl's generator commands that send
+//! protobuf (`kubectl create configmap --from-literal`, ...) get 415.
 
 pub mod admin;
 mod api;
@@ -88,6 +90,7 @@ mod patch;
 mod query;
 mod resources;
 mod router;
+mod scale;
 mod selectors;
 mod server;
 mod status;

@@ -326,6 +326,38 @@ fn write_update(
     Ok(txn.put(&res.key, key, new))
 }
 
+/// Rewrites `spec.replicas` through the scale subresource: `scale` turns the current
+/// `autoscaling/v1` Scale view into the desired one (from a PUT body or a patch).
+pub(crate) fn update_scale(
+    store: &Store,
+    scope: Scope<'_>,
+    name: &str,
+    scale: impl FnOnce(&Value) -> Result<Value, ApiError>,
+) -> Result<Value, ApiError> {
+    store.write(|txn| {
+        let key = scope.key(name);
+        let existing = txn
+            .get(&scope.res.key, &key)
+            .ok_or_else(|| ApiError::not_found(&scope.res.plural, name))?;
+        let wanted = scale(&crate::scale::view(&existing))?;
+        let wanted_rv = meta_str(&wanted, "resourceVersion");
+        if !wanted_rv.is_empty() && wanted_rv != meta_str(&existing, "resourceVersion") {
+            return Err(ApiError::conflict(&scope.res.plural, name));
+        }
+        let replicas = crate::scale::replicas(&wanted)?;
+        let mut map = match (*existing).clone() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let spec = map.entry("spec").or_insert_with(|| json!({}));
+        if let Some(spec) = spec.as_object_mut() {
+            spec.insert("replicas".into(), json!(replicas));
+        }
+        let stored = write_update(txn, scope, &existing, map, Part::Main)?;
+        Ok(crate::scale::view(&stored))
+    })
+}
+
 /// Patches an object (PATCH). Returns the object and whether it was created (apply of a
 /// missing object).
 pub(crate) fn patch(

@@ -47,6 +47,8 @@ pub(crate) struct ResourceInfo {
     pub short_names: Vec<String>,
     /// Serves a `status` subresource; updates of the main resource keep the stored status.
     pub has_status: bool,
+    /// Serves a `scale` subresource (`autoscaling/v1` Scale over `spec.replicas`).
+    pub has_scale: bool,
     /// `metadata.generation` is set on create and bumped when `spec` changes.
     pub tracks_generation: bool,
     /// DELETE answers with the deleted object (pods, custom resources) rather than a `Status`.
@@ -68,6 +70,7 @@ impl ResourceInfo {
             namespaced,
             short_names: Vec::new(),
             has_status: false,
+            has_scale: false,
             tracks_generation: false,
             returns_deleted_object: false,
             custom: false,
@@ -120,6 +123,7 @@ impl Registry {
                 .short(&["deploy"])
                 .status();
         deployments.tracks_generation = true;
+        deployments.has_scale = true;
         let resources = vec![
             ResourceInfo::builtin("", "v1", "Namespace", "namespaces", false)
                 .short(&["ns"])
@@ -157,6 +161,7 @@ impl Registry {
             namespaced: crd.namespaced,
             short_names: Vec::new(),
             has_status: true,
+            has_scale: false,
             tracks_generation: true,
             returns_deleted_object: true,
             custom: true,

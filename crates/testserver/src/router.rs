@@ -15,7 +15,7 @@ pub(crate) struct ResourceRequest {
     pub res: Arc<ResourceInfo>,
     pub namespace: Option<String>,
     pub name: Option<String>,
-    /// `Some("status")` for the status subresource.
+    /// `Some("status")` or `Some("scale")` for those subresources.
     pub subresource: Option<String>,
     /// Reached through a `/watch/` path.
     pub legacy_watch: bool,
@@ -101,6 +101,7 @@ fn resource(registry: &Registry, group: &str, version: &str, rest: &[&str]) -> R
         [] => (None, None),
         [name] => (Some((*name).to_owned()), None),
         [name, "status"] if res.has_status => (Some((*name).to_owned()), Some("status".to_owned())),
+        [name, "scale"] if res.has_scale => (Some((*name).to_owned()), Some("scale".to_owned())),
         _ => return Route::NotFound,
     };
     // A namespaced object must be addressed inside its namespace.

@@ -344,3 +344,66 @@ async fn the_binary_serves_kubectl() {
     );
     server.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scale_label_and_client_side_apply_of_a_deployment() {
+    let server = TestServer::start().await.unwrap();
+    let dir = scratch("deploy");
+    let manifest = dir.join("deploy.json");
+    let deploy = |replicas: i64| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+               "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                        "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}})
+    };
+    std::fs::write(&manifest, deploy(2).to_string()).unwrap();
+    let file = manifest.to_str().unwrap();
+    let url = server.url();
+    assert_eq!(
+        run(&url, &dir, &["apply", "--validate=false", "-f", file])
+            .await
+            .trim(),
+        "deployment.apps/web created"
+    );
+    std::fs::write(&manifest, deploy(4).to_string()).unwrap();
+    assert_eq!(
+        run(&url, &dir, &["apply", "--validate=false", "-f", file])
+            .await
+            .trim(),
+        "deployment.apps/web configured"
+    );
+    let path = "/apis/apps/v1/namespaces/default/deployments/web";
+    assert_eq!(server.get(path).unwrap()["spec"]["replicas"], 4);
+    assert_eq!(
+        run(
+            &url,
+            &dir,
+            &[
+                "scale",
+                "deployment",
+                "web",
+                "-n",
+                "default",
+                "--replicas=7"
+            ]
+        )
+        .await
+        .trim(),
+        "deployment.apps/web scaled"
+    );
+    assert_eq!(server.get(path).unwrap()["spec"]["replicas"], 7);
+    assert_eq!(
+        server.get(path).unwrap()["metadata"]["generation"],
+        3,
+        "each spec change bumps generation"
+    );
+    run(
+        &url,
+        &dir,
+        &["label", "deployment", "web", "-n", "default", "tier=front"],
+    )
+    .await;
+    assert_eq!(
+        server.get(path).unwrap()["metadata"]["labels"]["tier"],
+        "front"
+    );
+}
