@@ -177,6 +177,7 @@ async fn resource_request(
     let scope = Scope {
         res: &r.res,
         namespace: r.namespace.as_deref(),
+        dry_run: opts.dry_run,
     };
     let name = r.name.clone().unwrap_or_default();
     let part = if r.subresource.is_some() {
@@ -260,6 +261,16 @@ async fn resource_request(
             } else {
                 require_json(&ct)?;
                 Some(parse_json(&bytes)?)
+            };
+            // kubectl sends `--dry-run=server` for deletes in the DeleteOptions body.
+            let body_dry_run = options
+                .as_ref()
+                .and_then(|o| o.get("dryRun"))
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.iter().any(|v| v == "All"));
+            let scope = Scope {
+                dry_run: scope.dry_run || body_dry_run,
+                ..scope
             };
             let out = if verb == Verb::Delete {
                 objects::delete(store, scope, &name, options.as_ref())?

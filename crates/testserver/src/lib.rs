@@ -69,7 +69,7 @@
 //! # Differences from a real API server
 //!
 //! Deletion is immediate (no graceful pod termination; deleting a namespace deletes its
-//! objects at once), `managedFields` are not maintained, `dryRun` is ignored, core and
+//! objects at once), `managedFields` are not maintained, core and
 //! `events.k8s.io` events are stored separately, and only JSON is spoken (no protobuf, no
 //! YAML bodies: those get 415). There is no OpenAPI document, so kubectl needs
 //! `--validate=false` for `create -f`/`apply -f`; kubectl's generator commands that send

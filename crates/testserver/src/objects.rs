@@ -9,7 +9,8 @@
 //! Differs from the API server: deletion is immediate (no graceful termination of pods, no
 //! namespace `Terminating` phase: deleting a namespace deletes its objects at once); objects
 //! with `metadata.finalizers` get a `deletionTimestamp` and stay until an update removes the
-//! last finalizer, as in Go. `managedFields` are not maintained.
+//! last finalizer, as in Go. `managedFields` are not maintained. `dryRun=All` runs the same
+//! transaction on a scratch copy of the store and throws it away.
 
 use std::sync::Arc;
 
@@ -31,9 +32,20 @@ pub(crate) struct Scope<'a> {
     pub res: &'a ResourceInfo,
     /// `None` for cluster-scoped resources and for lists across all namespaces.
     pub namespace: Option<&'a str>,
+    /// `dryRun=All`: run every check, persist nothing, notify no watcher.
+    pub dry_run: bool,
 }
 
 impl Scope<'_> {
+    /// Runs a write transaction, on a scratch copy for dry runs.
+    fn write<T>(&self, store: &Store, f: impl FnOnce(&mut Txn<'_>) -> T) -> T {
+        if self.dry_run {
+            store.write_scratch(f)
+        } else {
+            store.write(f)
+        }
+    }
+
     fn key(&self, name: &str) -> ObjectKey {
         let ns = if self.res.namespaced {
             self.namespace.unwrap_or_default()
@@ -134,7 +146,7 @@ pub(crate) fn create(store: &Store, scope: Scope<'_>, body: Value) -> Result<Arc
         (name, generate)
     });
     defaults::apply_defaults(&scope.res.kind, &mut map);
-    store.write(|txn| {
+    scope.write(store, |txn| {
         check_namespace(txn, scope)?;
         let mut map = map;
         let name = if name.is_empty() && !generate.is_empty() {
@@ -200,7 +212,7 @@ pub(crate) fn update(
         )));
     }
     with_metadata(&mut map, |m| m.insert("name".into(), json!(name)));
-    store.write(|txn| {
+    scope.write(store, |txn| {
         let key = scope.key(name);
         let Some(existing) = txn.get(&scope.res.key, &key) else {
             if scope.res.kind == "Lease" && part == Part::Main {
@@ -334,7 +346,7 @@ pub(crate) fn update_scale(
     name: &str,
     scale: impl FnOnce(&Value) -> Result<Value, ApiError>,
 ) -> Result<Value, ApiError> {
-    store.write(|txn| {
+    scope.write(store, |txn| {
         let key = scope.key(name);
         let existing = txn
             .get(&scope.res.key, &key)
@@ -369,7 +381,7 @@ pub(crate) fn patch(
     part: Part,
 ) -> Result<(Arc<Value>, bool), ApiError> {
     let patch_doc = patch::parse(body)?;
-    store.write(|txn| {
+    scope.write(store, |txn| {
         let key = scope.key(name);
         let Some(existing) = txn.get(&scope.res.key, &key) else {
             if kind == PatchType::Apply && part == Part::Main {
@@ -405,7 +417,9 @@ pub(crate) fn delete(
     name: &str,
     options: Option<&Value>,
 ) -> Result<Value, ApiError> {
-    store.write(|txn| delete_in_txn(txn, scope, name, options).map(|(body, _)| body))
+    scope.write(store, |txn| {
+        delete_in_txn(txn, scope, name, options).map(|(body, _)| body)
+    })
 }
 
 fn delete_in_txn(
@@ -492,7 +506,7 @@ pub(crate) fn delete_collection(
     fields: &FieldSelector,
     options: Option<&Value>,
 ) -> Result<Value, ApiError> {
-    store.write(|txn| {
+    scope.write(store, |txn| {
         let candidates = txn.list(&scope.res.key, scope.namespace);
         let mut items = Vec::new();
         for obj in candidates
@@ -503,6 +517,7 @@ pub(crate) fn delete_collection(
             let inner = Scope {
                 res: scope.res,
                 namespace: Some(meta_str(obj, "namespace")),
+                dry_run: scope.dry_run,
             };
             delete_in_txn(txn, inner, &name, options)?;
             // Listed as they were before deletion, as the API server does.

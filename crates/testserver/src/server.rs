@@ -239,6 +239,7 @@ impl TestServer {
         let scope = Scope {
             res: &r.res,
             namespace: r.namespace.as_deref(),
+            dry_run: false,
         };
         Ok((*objects::create(&self.shared.store, scope, object)?).clone())
     }
@@ -249,6 +250,7 @@ impl TestServer {
         let scope = Scope {
             res: &r.res,
             namespace: r.namespace.as_deref(),
+            dry_run: false,
         };
         Ok((*objects::get(
             &self.shared.store,
@@ -266,6 +268,7 @@ impl TestServer {
         let scope = Scope {
             res: &r.res,
             namespace: r.namespace.as_deref(),
+            dry_run: false,
         };
         let part = if r.subresource.is_some() {
             Part::Status
@@ -282,6 +285,7 @@ impl TestServer {
         let scope = Scope {
             res: &r.res,
             namespace: r.namespace.as_deref(),
+            dry_run: false,
         };
         Ok(objects::delete(
             &self.shared.store,
@@ -297,6 +301,7 @@ impl TestServer {
         let scope = Scope {
             res: &r.res,
             namespace: r.namespace.as_deref(),
+            dry_run: false,
         };
         let page = list::list(&self.shared.store, scope, &ListOptions::default())?;
         Ok(page.items.iter().map(|o| (**o).clone()).collect())

@@ -118,6 +118,27 @@ impl Store {
         f(&mut txn)
     }
 
+    /// Runs `f` like [`Store::write`] on a scratch copy that is thrown away: `dryRun=All`.
+    /// Costs one `Arc` clone per stored object.
+    pub fn write_scratch<T>(&self, f: impl FnOnce(&mut Txn<'_>) -> T) -> T {
+        let mut scratch = {
+            let inner = self.lock();
+            Inner {
+                rv: inner.rv,
+                tables: inner.tables.clone(),
+                history: VecDeque::new(),
+                window: 1,
+                floor: inner.rv,
+            }
+        };
+        let (events, _) = broadcast::channel(1);
+        let mut txn = Txn {
+            inner: &mut scratch,
+            events: &events,
+        };
+        f(&mut txn)
+    }
+
     /// The current resourceVersion.
     pub fn current_rv(&self) -> u64 {
         self.lock().rv

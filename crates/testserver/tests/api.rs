@@ -555,3 +555,43 @@ fn public_types_are_send_and_sync() {
     pin::<testserver::ApiError>();
     pin::<testserver::FaultMatch>();
 }
+
+#[tokio::test]
+async fn dry_run_checks_everything_and_persists_nothing() {
+    let (server, c) = seeded(1).await;
+    let rv = server.resource_version();
+    let created = c
+        .post(&format!("{PODS}?dryRun=All"), &pod("dry", json!({})))
+        .await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.json()["metadata"]["name"], "dry");
+    assert!(server.get(&format!("{PODS}/dry")).is_err());
+    let dup = c
+        .post(&format!("{PODS}?dryRun=All"), &pod("web-0", json!({})))
+        .await;
+    assert_eq!(dup.status, 409, "dry runs still check");
+    let patched = c
+        .patch(
+            &format!("{PODS}/web-0?dryRun=All"),
+            "application/merge-patch+json",
+            &json!({"metadata": {"labels": {"x": "y"}}}),
+        )
+        .await;
+    assert_eq!(patched.json()["metadata"]["labels"]["x"], "y");
+    assert!(
+        server.get(&format!("{PODS}/web-0")).unwrap()["metadata"]["labels"]
+            .get("x")
+            .is_none()
+    );
+    let deleted = c
+        .request(
+            Method::DELETE,
+            &format!("{PODS}/web-0"),
+            Some("application/json"),
+            json!({"dryRun": ["All"]}).to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(server.count("pods"), 1);
+    assert_eq!(server.resource_version(), rv, "nothing was written");
+}

@@ -145,6 +145,14 @@ async fn create_apply_get_json_and_delete() {
     let file = manifest.to_str().unwrap();
     let url = server.url();
 
+    let dry = run(
+        &url,
+        &dir,
+        &["create", "--dry-run=server", "--validate=false", "-f", file],
+    )
+    .await;
+    assert_eq!(dry.trim(), "configmap/cfg created (server dry run)");
+    assert_eq!(server.count("configmaps"), 0);
     let created = run(&url, &dir, &["create", "--validate=false", "-f", file]).await;
     assert_eq!(created.trim(), "configmap/cfg created");
     std::fs::write(&manifest, cm("2").to_string()).unwrap();
