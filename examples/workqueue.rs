@@ -1,118 +1,166 @@
-//! A workqueue driving workers the way a client-go controller does (client-go's
-//! `examples/workqueue`, with the informer replaced by a simulated stream of pod changes).
+//! Port of client-go's `examples/workqueue/main.go`: an indexer-informer feeding a rate-limited
+//! workqueue, and a worker printing the pods it syncs, all wired by hand.
 //!
-//! Producers add `namespace/name` keys; repeated adds of a waiting key collapse into one. Two
-//! workers `get` keys, "reconcile" them, and call `done`. A failing key is retried through the
-//! rate limiter (5 ms, 10 ms, 20 ms, ... per key) up to five times, then dropped, exactly like
-//! `handleErr` in client-go's example.
+//! This is what `controller::Controller` packages: compare the two to see every piece. As in the
+//! Go example, the cache is warmed with a pod (`default/mypod`) before the informer starts, so
+//! the first list shows it being deleted.
 //!
-//! Run: `cargo run --example workqueue` (add `RUST_LOG=debug` for the queue's own tracing).
+//! With a kubeconfig or in-cluster config it watches the cluster's `default` namespace until
+//! Ctrl-C; otherwise it starts the embedded API server, adds and removes a pod, and exits.
+//! Run: `cargo run --example workqueue`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
+use apiclient::{Config, Object, RestClient};
+use clientgo::informer::store::{
+    deletion_handling_meta_namespace_key_func, meta_namespace_key_func,
+};
+use clientgo::informer::{
+    FifoKind, Indexers, ListWatch, ResourceEventHandlerFuncs, Store, new_informer,
+};
 use clientgo::workqueue::{QueueConfig, RateLimitingQueue, default_controller_rate_limiter};
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
-/// How many times a key is retried before it is dropped (`maxRetries` in client-go's examples).
-const MAX_RETRIES: usize = 5;
-
-/// The business logic: it only sees the key. `flaky` pods fail their first two attempts; `broken`
-/// pods never succeed.
-fn reconcile(key: &str, attempts: &Mutex<HashMap<String, usize>>) -> Result<(), String> {
-    let mut attempts = attempts.lock().unwrap_or_else(|e| e.into_inner());
-    let n = attempts.entry(key.to_string()).or_default();
-    *n += 1;
-    if key.contains("broken") {
-        return Err("image pull failed".into());
-    }
-    if key.contains("flaky") && *n <= 2 {
-        return Err(format!("transient error (attempt {n})"));
-    }
-    Ok(())
+/// Port of the example's `Controller` struct: the cache, the queue, and (run separately) the
+/// informer.
+struct Controller {
+    indexer: Arc<Store<Pod>>,
+    queue: RateLimitingQueue<String>,
 }
 
-/// client-go's `handleErr`: forget on success, retry with back-off, give up after `MAX_RETRIES`.
-fn handle_err(
-    queue: &RateLimitingQueue<String>,
-    key: &str,
-    result: Result<(), String>,
-    t0: Instant,
-) {
-    let at = t0.elapsed().as_millis();
-    match result {
-        Ok(()) => {
-            println!("{at:>5} ms  reconciled {key}");
-            queue.forget(&key.to_string());
+impl Controller {
+    /// Port of `processNextItem`: wait for a key, sync it, handle the error, mark it done.
+    async fn process_next_item(&self) -> bool {
+        let Some(key) = self.queue.get().await else {
+            return false;
+        };
+        let result = self.sync_to_stdout(&key);
+        self.handle_err(result, &key);
+        self.queue.done(&key);
+        true
+    }
+
+    /// Port of `syncToStdout`: the business logic. It only prints.
+    fn sync_to_stdout(&self, key: &str) -> Result<(), String> {
+        match self.indexer.get_by_key(key) {
+            None => println!("Pod {key} does not exist anymore"),
+            Some(pod) => println!("Sync/Add/Update for Pod {}", pod.name()),
         }
-        Err(err) if queue.num_requeues(&key.to_string()) < MAX_RETRIES => {
-            println!("{at:>5} ms  error syncing {key}: {err}; retrying with back-off");
-            queue.add_rate_limited(key.to_string());
-        }
-        Err(err) => {
-            println!(
-                "{at:>5} ms  dropping {key} out of the queue after {MAX_RETRIES} retries: {err}"
-            );
-            queue.forget(&key.to_string());
+        Ok(())
+    }
+
+    /// Port of `handleErr`: forget on success; retry up to 5 times with back-off; then drop.
+    fn handle_err(&self, result: Result<(), String>, key: &String) {
+        match result {
+            Ok(()) => self.queue.forget(key),
+            Err(err) if self.queue.num_requeues(key) < 5 => {
+                println!("Error syncing pod {key}: {err}");
+                self.queue.add_rate_limited(key.clone());
+            }
+            Err(err) => {
+                self.queue.forget(key);
+                println!("Dropping pod {key} out of the queue: {err}");
+            }
         }
     }
 }
 
 #[tokio::main]
-async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .init();
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (config, server) = match Config::infer() {
+        Ok(config) => (config, None),
+        Err(_) => {
+            let server = testserver::TestServer::start().await?;
+            println!(
+                "no cluster configured: using the embedded API server at {}",
+                server.url()
+            );
+            (Config::new(server.url()), Some(server))
+        }
+    };
+    let client = RestClient::new(&config)?;
 
+    // Create the pod watcher, the workqueue, and an indexer-informer whose handlers turn every
+    // change into a key on the queue.
+    let pod_list_watcher = ListWatch::<Pod>::for_resource(client, Some("default"));
     let queue: RateLimitingQueue<String> = RateLimitingQueue::new(
         default_controller_rate_limiter(),
         QueueConfig::named("pods"),
     );
-    let attempts = Arc::new(Mutex::new(HashMap::new()));
-    let t0 = Instant::now();
-
-    // The "informer": a burst of changes before any worker runs; repeats collapse.
-    for key in [
-        "default/web-1",
-        "default/web-2",
-        "default/web-1",
-        "default/flaky-1",
-        "default/broken-1",
-        "default/web-2",
-    ] {
-        println!(
-            "{:>5} ms  add {key} (queue length {})",
-            t0.elapsed().as_millis(),
-            queue.len()
-        );
-        queue.add(key.to_string());
-    }
-
-    // Two workers, each looping processNextItem until the queue shuts down.
-    let workers: Vec<_> = (0..2)
-        .map(|id| {
-            let queue = queue.clone();
-            let attempts = attempts.clone();
-            tokio::spawn(async move {
-                while let Some(key) = queue.get().await {
-                    println!("{:>5} ms  worker {id} got {key}", t0.elapsed().as_millis());
-                    let result = reconcile(&key, &attempts);
-                    handle_err(&queue, &key, result, t0);
-                    queue.done(&key);
-                }
-            })
+    let (add_q, update_q, delete_q) = (queue.clone(), queue.clone(), queue.clone());
+    let handler = ResourceEventHandlerFuncs::new()
+        .on_add(move |pod: &Arc<Pod>, _| {
+            if let Ok(key) = meta_namespace_key_func(pod.as_ref()) {
+                add_q.add(key);
+            }
         })
-        .collect();
+        .on_update(move |_old: &Arc<Pod>, new: &Arc<Pod>| {
+            if let Ok(key) = meta_namespace_key_func(new.as_ref()) {
+                update_q.add(key);
+            }
+        })
+        .on_delete(move |obj| {
+            // A tombstone still yields the key: that is what the deletion-handling key is for.
+            delete_q.add(deletion_handling_meta_namespace_key_func(obj));
+        });
+    let (indexer, informer, synced) = new_informer(
+        Arc::new(pod_list_watcher),
+        Arc::new(handler),
+        Duration::ZERO,
+        Indexers::new(),
+        FifoKind::default(),
+    );
+    let controller = Arc::new(Controller {
+        indexer: indexer.clone(),
+        queue: queue.clone(),
+    });
 
-    // Let retries play out (the broken pod needs 5 + 10 + 20 + 40 + 80 ms of back-off), then
-    // stop: no new keys, wait for the workers to finish what they hold.
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    queue.shut_down_with_drain().await;
-    for w in workers {
-        let _ = w.await;
+    // Warm the cache, as the Go example does: the informer will find this pod missing from the
+    // server and report it deleted.
+    let mut warm: Pod = serde_json::from_value(json!({
+        "metadata": {"name": "mypod", "namespace": "default"}
+    }))?;
+    warm.clear_managed_fields();
+    indexer.add(Arc::new(warm))?;
+
+    // Port of `Controller.Run`: start the informer, wait for the cache, start one worker.
+    let stop = CancellationToken::new();
+    let informer_task = tokio::spawn(informer.run(stop.clone()));
+    if !synced.wait().await {
+        return Err("timed out waiting for caches to sync".into());
     }
-    let attempts = attempts.lock().unwrap_or_else(|e| e.into_inner());
-    let mut summary: Vec<_> = attempts.iter().collect();
-    summary.sort();
-    println!("attempts per key: {summary:?}");
+    println!("Starting Pod controller");
+    let worker = tokio::spawn({
+        let c = controller.clone();
+        async move { while c.process_next_item().await {} }
+    });
+
+    match &server {
+        Some(server) => {
+            let pods = "/api/v1/namespaces/default/pods";
+            let pod = json!({"metadata": {"name": "web"},
+                             "spec": {"containers": [{"name": "c", "image": "nginx"}]}});
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            server.create(pods, pod)?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            server.delete(&format!("{pods}/web"))?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+
+    println!("Stopping Pod controller");
+    queue.shut_down_with_drain().await;
+    worker.await?;
+    stop.cancel();
+    informer_task.await?;
+    if let Some(server) = server {
+        server.shutdown().await;
+    }
+    Ok(())
 }

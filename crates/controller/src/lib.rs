@@ -4,10 +4,14 @@
 //!
 //! | Rust | Go |
 //! |---|---|
+//! | [`Controller`] | `examples/workqueue/main.go`, sample-controller's `controller.go` |
 //! | [`leaderelection`] | `k8s.io/client-go/tools/leaderelection` |
 //! | [`record`] | `k8s.io/client-go/tools/record` |
 //! | [`signals`] | sample-controller's `pkg/signals` |
 
+mod controller;
 pub mod leaderelection;
 pub mod record;
 pub mod signals;
+
+pub use controller::{Controller, ControllerConfig, DEFAULT_MAX_RETRIES, Error, ReconcileResult};

@@ -1,0 +1,369 @@
+//! The controller loop end to end against the in-process API server over HTTP: informer →
+//! handlers → rate-limited queue → workers → reconcile.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use apiclient::{Config, ObjectMeta, Resource, RestClient};
+use controller::{Controller, ControllerConfig, Error};
+use informer::{InformerOptions, ListWatch, Lister, SharedIndexInformer};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use testserver::{FaultMatch, TestServer};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// The part of a Pod these tests need.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Pod {
+    metadata: ObjectMeta,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
+}
+apiclient::impl_object_via_metadata!(Pod);
+impl Resource for Pod {
+    const GROUP: &'static str = "";
+    const VERSION: &'static str = "v1";
+    const KIND: &'static str = "Pod";
+    const PLURAL: &'static str = "pods";
+    const NAMESPACED: bool = true;
+}
+
+const PODS: &str = "/api/v1/namespaces/default/pods";
+
+fn pod(name: &str, generation: u32) -> serde_json::Value {
+    json!({
+        "metadata": {"name": name, "labels": {"gen": generation.to_string()}},
+        "spec": {"containers": [{"name": "main", "image": "registry.example/app:1"}]}
+    })
+}
+
+fn controller_for(server: &TestServer, name: &str) -> Controller<Pod> {
+    let client = RestClient::new(&Config::new(server.url())).unwrap();
+    let lw = ListWatch::<Pod>::for_resource(client, Some("default"));
+    let informer = SharedIndexInformer::new(Arc::new(lw), InformerOptions::default());
+    Controller::new(
+        informer,
+        ControllerConfig {
+            name: name.into(),
+            ..ControllerConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+/// What the reconcile function saw: per key, each call's view of the object (its
+/// resourceVersion, or None when the cache no longer has it).
+#[derive(Default)]
+struct Log {
+    calls: Mutex<Vec<(String, Option<String>)>>,
+    in_flight: Mutex<HashSet<String>>,
+    changed: watch::Sender<usize>,
+}
+
+impl Log {
+    fn record(&self, key: &str, rv: Option<String>) {
+        self.calls.lock().unwrap().push((key.to_string(), rv));
+        self.changed.send_modify(|n| *n += 1);
+    }
+    fn count(&self, key: &str) -> usize {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k == key)
+            .count()
+    }
+    fn last_seen(&self) -> HashMap<String, Option<String>> {
+        self.calls.lock().unwrap().iter().cloned().collect()
+    }
+    /// Waits (with a failure deadline, not a timing assumption) until `cond` holds.
+    async fn wait_until(&self, what: &str, cond: impl Fn(&Log) -> bool) {
+        let mut rx = self.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !cond(self) {
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
+                panic!("timed out waiting for {what}");
+            }
+        }
+    }
+}
+
+/// A reconcile that records what the cache holds for the key, checks that no two workers hold
+/// the same key, and fails as `fail` says.
+fn reconciler(
+    log: Arc<Log>,
+    fail: impl Fn(&str) -> Option<&'static str> + Send + Sync + 'static,
+) -> impl Fn(String, Lister<Pod>) -> futures::future::BoxFuture<'static, Result<(), String>>
++ Send
++ Sync
++ 'static {
+    let fail = Arc::new(fail);
+    move |key: String, lister: Lister<Pod>| {
+        let log = log.clone();
+        let fail = fail.clone();
+        Box::pin(async move {
+            assert!(
+                log.in_flight.lock().unwrap().insert(key.clone()),
+                "two workers hold {key} at once"
+            );
+            tokio::task::yield_now().await;
+            let (ns, name) = key.split_once('/').unwrap();
+            let rv = lister
+                .namespace(ns)
+                .get(name)
+                .ok()
+                .map(|p| p.metadata.resource_version.clone().unwrap_or_default());
+            log.in_flight.lock().unwrap().remove(&key);
+            log.record(&key, rv);
+            match fail(&key) {
+                Some("panic") => panic!("reconcile of {key} exploded"),
+                Some(msg) => Err(msg.to_string()),
+                None => Ok(()),
+            }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pod_is_reconciled_once_after_sync_and_again_after_each_change() {
+    let server = TestServer::start().await.unwrap();
+    for i in 0..20 {
+        server.create(PODS, pod(&format!("web-{i}"), 0)).unwrap();
+    }
+    let controller = controller_for(&server, "once");
+    let queue = controller.queue().clone();
+    let log = Arc::new(Log::default());
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(controller.run(4, shutdown.clone(), reconciler(log.clone(), |_| None)));
+
+    log.wait_until("every pod reconciled", |l| {
+        (0..20).all(|i| l.count(&format!("default/web-{i}")) >= 1)
+    })
+    .await;
+    // Nothing else is queued or processing, and nothing changed: each pod exactly once.
+    assert_eq!(queue.len(), 0);
+    for i in 0..20 {
+        assert_eq!(log.count(&format!("default/web-{i}")), 1);
+    }
+
+    // A change to one pod is reconciled against its new state; a deleted pod is reconciled
+    // with the cache no longer holding it.
+    let updated = server
+        .update(&format!("{PODS}/web-3"), {
+            let mut p = server.get(&format!("{PODS}/web-3")).unwrap();
+            p["metadata"]["labels"]["gen"] = json!("1");
+            p
+        })
+        .unwrap();
+    server.delete(&format!("{PODS}/web-4")).unwrap();
+    let new_rv = updated["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    log.wait_until("the update and the delete", |l| {
+        let seen = l.last_seen();
+        seen.get("default/web-3") == Some(&Some(new_rv.clone()))
+            && seen.get("default/web-4") == Some(&None)
+    })
+    .await;
+
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_key_is_retried_five_times_with_growing_delay_then_dropped() {
+    let server = TestServer::start().await.unwrap();
+    server.create(PODS, pod("broken", 0)).unwrap();
+    server.create(PODS, pod("fine", 0)).unwrap();
+    let controller = controller_for(&server, "retries");
+    let queue = controller.queue().clone();
+    let log = Arc::new(Log::default());
+    let shutdown = CancellationToken::new();
+    let started = Instant::now();
+    let reconcile = reconciler(log.clone(), |key| {
+        (key == "default/broken").then_some("boom")
+    });
+    let run = tokio::spawn(controller.run(2, shutdown.clone(), reconcile));
+
+    log.wait_until("six attempts", |l| l.count("default/broken") == 6)
+        .await;
+    // 5 + 10 + 20 + 40 + 80 ms of back-off at least separate the first and the sixth attempt.
+    assert!(started.elapsed() >= Duration::from_millis(155));
+    assert_eq!(log.count("default/fine"), 1);
+    // Stop (which waits for the sixth attempt's outcome to be handled), then check it was
+    // dropped: forgotten by the limiter, and nothing scheduled to bring it back.
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+    assert_eq!(queue.num_requeues(&"default/broken".to_string()), 0);
+    assert_eq!(queue.waiting_len(), 0);
+    assert_eq!(queue.len(), 0);
+    assert_eq!(
+        log.count("default/broken"),
+        6,
+        "no attempt after being dropped"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_reconcile_is_contained_and_retried_like_an_error() {
+    let server = TestServer::start().await.unwrap();
+    server.create(PODS, pod("explosive", 0)).unwrap();
+    server.create(PODS, pod("calm", 0)).unwrap();
+    let controller = controller_for(&server, "panics");
+    let log = Arc::new(Log::default());
+    let shutdown = CancellationToken::new();
+    let reconcile = reconciler(log.clone(), |key| {
+        (key == "default/explosive").then_some("panic")
+    });
+    let run = tokio::spawn(controller.run(1, shutdown.clone(), reconcile));
+
+    log.wait_until("retries of the panicking key", |l| {
+        l.count("default/explosive") == 6
+    })
+    .await;
+    assert_eq!(
+        log.count("default/calm"),
+        1,
+        "the single worker survived the panics"
+    );
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_drains_the_key_being_reconciled() {
+    let server = TestServer::start().await.unwrap();
+    server.create(PODS, pod("slow", 0)).unwrap();
+    let controller = controller_for(&server, "drain");
+    let (entered_tx, mut entered_rx) = watch::channel(false);
+    let (release_tx, release_rx) = watch::channel(false);
+    let finished = Arc::new(Mutex::new(false));
+    let reconcile = {
+        let finished = finished.clone();
+        move |_key: String, _lister: Lister<Pod>| {
+            let (entered_tx, mut release_rx, finished) =
+                (entered_tx.clone(), release_rx.clone(), finished.clone());
+            async move {
+                entered_tx.send_replace(true);
+                release_rx.wait_for(|r| *r).await.unwrap();
+                *finished.lock().unwrap() = true;
+                Ok(())
+            }
+        }
+    };
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(controller.run(1, shutdown.clone(), reconcile));
+    entered_rx.wait_for(|e| *e).await.unwrap();
+
+    shutdown.cancel();
+    // run must not return while the worker still holds the key.
+    let mut run = run;
+    let still_running = tokio::time::timeout(Duration::from_millis(200), &mut run)
+        .await
+        .is_err();
+    assert!(still_running, "run returned before the reconcile finished");
+    release_tx.send_replace(true);
+    run.await.unwrap().unwrap();
+    assert!(*finished.lock().unwrap());
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_before_the_cache_syncs_is_an_error() {
+    let server = TestServer::start().await.unwrap();
+    // Every list and watch of pods fails (watch-list or LIST), so the informer never syncs.
+    server
+        .faults()
+        .fail_next(usize::MAX, FaultMatch::any().resource("pods"), 500, None);
+    let controller = controller_for(&server, "never-synced");
+    let shutdown = CancellationToken::new();
+    let run =
+        tokio::spawn(controller.run(1, shutdown.clone(), reconciler(Arc::default(), |_| None)));
+    tokio::task::yield_now().await;
+    shutdown.cancel();
+    let err = run.await.unwrap().unwrap_err();
+    assert!(matches!(err, Error::CacheSyncFailed { .. }), "{err}");
+    assert!(err.to_string().contains("never-synced"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_dropped_watches_compaction_throttling_and_a_restart() {
+    let server = TestServer::start().await.unwrap();
+    for i in 0..10 {
+        server.create(PODS, pod(&format!("p-{i}"), 0)).unwrap();
+    }
+    let controller = controller_for(&server, "faults");
+    let log = Arc::new(Log::default());
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(controller.run(3, shutdown.clone(), reconciler(log.clone(), |_| None)));
+    log.wait_until("initial sync", |l| l.last_seen().len() == 10)
+        .await;
+
+    // Churn while injecting faults.
+    let faults = server.faults();
+    for round in 1..=4u32 {
+        for i in 0..10 {
+            let path = format!("{PODS}/p-{i}");
+            if let Ok(mut p) = server.get(&path) {
+                p["metadata"]["labels"]["gen"] = json!(round.to_string());
+                server.update(&path, p).unwrap();
+            }
+        }
+        match round {
+            1 => faults.drop_watches(),
+            2 => faults.compact(),
+            3 => faults.fail_next(3, FaultMatch::any().resource("pods"), 429, Some(1)),
+            _ => faults.restart(),
+        }
+        server.delete(&format!("{PODS}/p-{round}")).unwrap();
+        server
+            .create(PODS, pod(&format!("new-{round}"), round))
+            .unwrap();
+    }
+
+    // Every key ends reconciled against the server's final state.
+    let expected: HashMap<String, Option<String>> = {
+        let mut m: HashMap<_, _> = server
+            .list(PODS)
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    format!("default/{}", p["metadata"]["name"].as_str().unwrap()),
+                    Some(
+                        p["metadata"]["resourceVersion"]
+                            .as_str()
+                            .unwrap()
+                            .to_string(),
+                    ),
+                )
+            })
+            .collect();
+        for round in 1..=4 {
+            m.insert(format!("default/p-{round}"), None);
+        }
+        m
+    };
+    log.wait_until("the final state", |l| {
+        let seen = l.last_seen();
+        expected.iter().all(|(k, v)| seen.get(k) == Some(v))
+    })
+    .await;
+    // And the client did not spin: a few dozen requests, not thousands.
+    let requests = server.request_count();
+    assert!(requests < 200, "{requests} requests");
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+    server.shutdown().await;
+}
