@@ -13,6 +13,7 @@ use std::alloc::System;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use apiclient::metadata::PartialObjectMetadata;
 use apiclient::{List, Object};
 use informer::{InformerOptions, ListWatch, ReflectorConfig, SharedIndexInformer};
 use k8s_openapi::api::core::v1::Pod;
@@ -90,9 +91,10 @@ struct Run {
     retained_per_object: f64,
 }
 
-async fn sync_once(client: &apiclient::RestClient, n: usize, watch_list: bool, strip: bool) -> Run {
-    let before = live_bytes();
-    let lw = ListWatch::<Pod>::for_resource(client.clone(), Some(NS));
+async fn sync_once<K>(lw: ListWatch<K>, n: usize, watch_list: bool, strip: bool) -> Run
+where
+    K: Object + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
     let informer = SharedIndexInformer::new(
         Arc::new(lw),
         InformerOptions {
@@ -105,7 +107,7 @@ async fn sync_once(client: &apiclient::RestClient, n: usize, watch_list: bool, s
     );
     if strip {
         informer
-            .set_transform(Arc::new(|p: &mut Pod| p.clear_managed_fields()))
+            .set_transform(Arc::new(|p: &mut K| p.clear_managed_fields()))
             .unwrap();
     }
     let stop = CancellationToken::new();
@@ -123,11 +125,37 @@ async fn sync_once(client: &apiclient::RestClient, n: usize, watch_list: bool, s
     drop(informer);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let after = live_bytes();
-    let _ = before;
     Run {
         secs,
         retained_per_object: (synced_live - after) as f64 / n as f64,
     }
+}
+
+async fn report<K>(
+    label: &str,
+    make: impl Fn() -> ListWatch<K>,
+    n: usize,
+    runs: usize,
+    floor: f64,
+    watch_list: bool,
+    strip: bool,
+) where
+    K: Object + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let mut secs = Vec::new();
+    let mut retained = Vec::new();
+    for _ in 0..runs {
+        let r = sync_once(make(), n, watch_list, strip).await;
+        secs.push(r.secs);
+        retained.push(r.retained_per_object);
+    }
+    let s = median(secs);
+    println!(
+        "{label}: {:.0} ms to has_synced ({:.2}x the decode floor), {:.0} bytes retained per pod",
+        s * 1e3,
+        s / floor,
+        median(retained)
+    );
 }
 
 fn main() {
@@ -145,7 +173,9 @@ fn main() {
         let server = testserver::TestServer::start().await.unwrap();
         let _ = server.create_namespace(NS);
         for i in 0..n {
-            server.create(&format!("/api/v1/namespaces/{NS}/pods"), pod(i)).unwrap();
+            server
+                .create(&format!("/api/v1/namespaces/{NS}/pods"), pod(i))
+                .unwrap();
         }
         let mut config = apiclient::Config::new(server.url());
         config.qps = 1000.0;
@@ -153,7 +183,30 @@ fn main() {
         let client = apiclient::RestClient::new(&config).unwrap();
 
         // The floor: the same list bytes, fetched once, decoded by serde_json alone.
-        let bytes = client.get().prefix("/api/v1").namespace(NS).resource("pods").param("resourceVersion", "0").into_bytes().await.unwrap();
+        let bytes = client
+            .get()
+            .prefix("/api/v1")
+            .namespace(NS)
+            .resource("pods")
+            .param("resourceVersion", "0")
+            .into_bytes()
+            .await
+            .unwrap();
+        let mut fetch = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let b = client
+                .get()
+                .prefix("/api/v1")
+                .namespace(NS)
+                .resource("pods")
+                .param("resourceVersion", "0")
+                .into_bytes()
+                .await
+                .unwrap();
+            fetch.push(t.elapsed().as_secs_f64());
+            assert_eq!(b.len(), bytes.len());
+        }
         let mut floor = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();
@@ -167,32 +220,77 @@ fn main() {
             let _: serde::de::IgnoredAny = serde_json::from_slice(&bytes).unwrap();
             ignored.push(t.elapsed().as_secs_f64());
         }
-        println!("pods: {n}, list bytes: {} ({} bytes per pod)", bytes.len(), bytes.len() / n);
-        println!("floor  serde_json parse only (IgnoredAny): {:.0} ms", median(ignored) * 1e3);
+        println!(
+            "pods: {n}, list bytes: {} ({} bytes per pod)",
+            bytes.len(),
+            bytes.len() / n
+        );
+        println!(
+            "server producing the list, received as bytes: {:.0} ms",
+            median(fetch) * 1e3
+        );
+        println!(
+            "floor  serde_json parse only (IgnoredAny): {:.0} ms",
+            median(ignored) * 1e3
+        );
         let floor = median(floor);
-        println!("floor  serde_json into List<k8s_openapi Pod>: {:.0} ms", floor * 1e3);
+        println!(
+            "floor  serde_json into List<k8s_openapi Pod>: {:.0} ms",
+            floor * 1e3
+        );
 
-        for (label, watch_list, strip) in [
-            ("informer, watch-list (default)", true, false),
-            ("informer, LIST resourceVersion=0", false, false),
-            ("informer, watch-list + drop managedFields", true, true),
-        ] {
-            let mut secs = Vec::new();
-            let mut retained = Vec::new();
-            for _ in 0..runs {
-                let r = sync_once(&client, n, watch_list, strip).await;
-                secs.push(r.secs);
-                retained.push(r.retained_per_object);
-            }
-            let s = median(secs);
-            println!(
-                "{label}: {:.0} ms to has_synced ({:.2}x the decode floor), {:.0} bytes retained per pod",
-                s * 1e3,
-                s / floor,
-                median(retained)
-            );
-        }
-        println!("peak RSS (process, incl. in-process server): {:.0} MiB", peak_rss_mib());
+        let pods = || ListWatch::<Pod>::for_resource(client.clone(), Some(NS));
+        report(
+            "informer, watch-list (default)",
+            pods,
+            n,
+            runs,
+            floor,
+            true,
+            false,
+        )
+        .await;
+        report(
+            "informer, LIST resourceVersion=0",
+            pods,
+            n,
+            runs,
+            floor,
+            false,
+            false,
+        )
+        .await;
+        report(
+            "informer, watch-list + drop managedFields",
+            pods,
+            n,
+            runs,
+            floor,
+            true,
+            true,
+        )
+        .await;
+        let meta = || {
+            ListWatch::<PartialObjectMetadata>::new(
+                client.clone(),
+                <Pod as apiclient::Resource>::api_resource(),
+                Some(NS),
+            )
+        };
+        report(
+            "metadata-only informer + drop managedFields",
+            meta,
+            n,
+            runs,
+            floor,
+            true,
+            true,
+        )
+        .await;
+        println!(
+            "peak RSS (process, incl. in-process server): {:.0} MiB",
+            peak_rss_mib()
+        );
         server.shutdown().await;
     });
 }
