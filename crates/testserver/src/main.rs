@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Options: `--port N` (default 8080), `--bind ADDR` (default 127.0.0.1), `--tls` (HTTPS with a
-//! generated CA, written to `--ca-file PATH` if given), `--token T` (require a bearer token),
+//! generated CA, written to `--ca-file PATH` if given), `--kubeconfig PATH` (write a kubeconfig
+//! for this server), `--token T` (require a bearer token),
 //! `--client-cert-auth`, `--bookmark-interval-ms N`, `--history-window N`. Fault injection:
 //! see the admin endpoint table in the crate docs (`POST /testserver/faults/...`).
 
@@ -16,12 +17,13 @@ use std::time::Duration;
 
 use testserver::Config;
 
-const USAGE: &str = "usage: testserver [--port N] [--bind ADDR] [--tls] [--ca-file PATH] [--token T] \
+const USAGE: &str = "usage: testserver [--port N] [--bind ADDR] [--tls] [--ca-file PATH] [--kubeconfig PATH] [--token T] \
 [--client-cert-auth] [--bookmark-interval-ms N] [--history-window N]";
 
 struct Args {
     config: Config,
     ca_file: Option<String>,
+    kubeconfig: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -29,6 +31,7 @@ fn parse_args() -> Result<Args, String> {
     let mut ip: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut port: u16 = 8080;
     let mut ca_file = None;
+    let mut kubeconfig = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -45,6 +48,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "--tls" => config = config.tls(true),
             "--ca-file" => ca_file = Some(value("--ca-file")?),
+            "--kubeconfig" => kubeconfig = Some(value("--kubeconfig")?),
             "--token" => config = config.bearer_token(value("--token")?),
             "--client-cert-auth" => config = config.client_cert_auth(true),
             "--bookmark-interval-ms" => {
@@ -64,7 +68,11 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     config = config.addr(SocketAddr::new(ip, port));
-    Ok(Args { config, ca_file })
+    Ok(Args {
+        config,
+        ca_file,
+        kubeconfig,
+    })
 }
 
 #[tokio::main]
@@ -92,6 +100,12 @@ async fn main() -> ExitCode {
     };
     if let (Some(path), Some(pem)) = (&args.ca_file, server.ca_pem())
         && let Err(e) = std::fs::write(path, pem)
+    {
+        eprintln!("testserver: writing {path}: {e}");
+        return ExitCode::FAILURE;
+    }
+    if let Some(path) = &args.kubeconfig
+        && let Err(e) = std::fs::write(path, server.kubeconfig())
     {
         eprintln!("testserver: writing {path}: {e}");
         return ExitCode::FAILURE;

@@ -166,6 +166,25 @@ impl TestServer {
         self.ca.as_ref().map(CertificateAuthority::pem)
     }
 
+    /// A kubeconfig for this server (CA data when TLS, the bearer token when one is required),
+    /// for kubectl (`--kubeconfig`) or clients that load kubeconfig files. The context is named
+    /// `testserver` with namespace `default`.
+    pub fn kubeconfig(&self) -> String {
+        use base64::Engine;
+        let mut cluster = format!("    server: {}\n", self.url);
+        if let Some(pem) = self.ca_pem() {
+            let data = base64::engine::general_purpose::STANDARD.encode(pem);
+            cluster.push_str(&format!("    certificate-authority-data: {data}\n"));
+        }
+        let user = match &self.shared.config.bearer_token {
+            Some(token) => format!("    token: {token}\n"),
+            None => "    {}\n".to_owned(),
+        };
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: testserver\n  cluster:\n{cluster}users:\n- name: testserver\n  user:\n{user}contexts:\n- name: testserver\n  context:\n    cluster: testserver\n    user: testserver\n    namespace: default\ncurrent-context: testserver\n"
+        )
+    }
+
     /// A client certificate for `user` signed by the server's CA, as `(cert_pem, key_pem)`.
     pub fn issue_client_cert(&self, user: &str) -> Result<(String, String), Error> {
         self.ca.as_ref().ok_or(Error::NoTls)?.issue_client(user)

@@ -285,6 +285,28 @@ async fn kubectl_trusts_the_handed_out_ca_and_sends_the_token() {
     )
     .await;
     assert_eq!(out.trim(), "pod/secure");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(&kubeconfig, server.kubeconfig()).unwrap();
+    let via_kubeconfig = tokio::time::timeout(
+        STEP,
+        Command::new(kubectl_path())
+            .args(["--kubeconfig", kubeconfig.to_str().unwrap(), "--cache-dir"])
+            .arg(dir.join("cache"))
+            .args(["get", "pods", "-o", "name"])
+            .output(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(
+        via_kubeconfig.status.success(),
+        "{}",
+        String::from_utf8_lossy(&via_kubeconfig.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&via_kubeconfig.stdout).trim(),
+        "pod/secure"
+    );
     let denied = kubectl(
         &server.url(),
         &dir,
