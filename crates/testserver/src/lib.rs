@@ -43,8 +43,17 @@
 //! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}`,
 //!   `/apis/{group}/{version}`, `/healthz`, `/readyz`, `/livez`.
 //! - Built-ins: v1 namespaces, pods (with `status`), configmaps, secrets, services, events,
-//!   nodes; apps/v1 deployments (with `status` and `scale`); coordination.k8s.io/v1 leases; events.k8s.io/v1 events; plus
-//!   custom resources from [`TestServer::register_custom_resource`].
+//!   nodes; apps/v1 deployments (with `status` and `scale`); coordination.k8s.io/v1 leases;
+//!   events.k8s.io/v1 events; plus custom resources from
+//!   [`TestServer::register_custom_resource`].
+//! - `dryRun=All` on writes: every check runs, nothing is stored.
+//!
+//! # Seeding and inspecting
+//!
+//! [`TestServer::create`], [`get`](TestServer::get), [`update`](TestServer::update),
+//! [`delete`](TestServer::delete) and [`list`](TestServer::list) take API paths and behave as
+//! the HTTP verbs do (watchers see the changes), without counting as requests.
+//! [`TestServer::kubeconfig`] gives a kubeconfig for kubectl or kubeconfig-loading clients.
 //! - Verbs: get, list, watch (`?watch=1` and `/watch/` paths), create, update, patch (merge,
 //!   JSON patch; strategic merge and server-side apply approximated as merge patches, see
 //!   [`patch`](crate#patches)), delete (finalizers, uid/resourceVersion preconditions),
