@@ -36,8 +36,9 @@
 //! - Watch-list (on by default, as in client-go ≥ 1.35): a watch with `sendInitialEvents=true`
 //!   and `resourceVersionMatch=NotOlderThan`, collected until the bookmark annotated
 //!   `k8s.io/initial-events-end`, then `replace`d into the store while the same watch goes on.
-//!   If the server refuses it (400/422, or the stream ends without that bookmark), the
-//!   reflector falls back to LIST, and stays on LIST.
+//!   If the server refuses it (400/422/405), or a stream as long as the watch timeout ends
+//!   without that bookmark, the reflector falls back to LIST and stays on LIST; any other
+//!   failure falls back to LIST for this attempt only.
 //! - A resync timer calls the store's `resync` when the `should_resync` hook agrees.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -515,9 +516,16 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                         }
                         Some(Err(e)) => e,
                         None => {
-                            self.watch_list_refused = true;
-                            tracing::warn!(reflector = %self.config.name, elapsed_ms = started.elapsed().as_millis() as u64,
-                                "watch-list stream ended without the initial-events-end bookmark; using LIST from now on");
+                            // A server that ignores `sendInitialEvents` streams until its
+                            // timeout and never sends the bookmark: after a full-length stream,
+                            // stop trying. A shorter one may just be a dropped connection.
+                            let elapsed = started.elapsed();
+                            if elapsed >= self.config.min_watch_timeout {
+                                self.watch_list_refused = true;
+                            }
+                            tracing::warn!(reflector = %self.config.name, elapsed_ms = elapsed.as_millis() as u64,
+                                sticky = self.watch_list_refused,
+                                "watch-list stream ended without the initial-events-end bookmark; falling back to LIST");
                             return Err(Error::Api {
                                 verb: "watch",
                                 resource: self.description.clone(),

@@ -441,10 +441,14 @@ async fn a_watch_list_without_the_end_bookmark_falls_back_to_list() {
         "a", "5",
     )))]))
     .list(list_of("10", vec![meta("a", "5")]));
+    lw.watch(WatchScript::Events(vec![Err(status_error(410, "Expired"))]));
     let r = start(lw, ReflectorConfig::default());
-    let calls = r.lw.wait_calls(3).await;
+    let calls = r.lw.wait_calls(4).await;
     assert_eq!(calls[1].0, Call::List);
     assert_eq!(r.store.ops(), vec!["replace [a]@10"]);
+    // A short stream may have been a dropped connection: the next relist tries watch-list again.
+    assert_eq!(calls[3].0, Call::Watch);
+    assert_eq!(calls[3].1.send_initial_events, Some(true));
     r.stop().await;
 }
 
