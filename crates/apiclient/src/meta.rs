@@ -453,27 +453,6 @@ impl EventType {
     }
 }
 
-/// The object of an event, decoded according to the event type.
-#[allow(clippy::large_enum_variant)] // short-lived: unpacked right after decoding
-enum Decoded<T> {
-    Object(T),
-    Bookmark(Bookmark),
-    Status(Status),
-}
-
-fn decode_by_type<'de, T: DeserializeOwned, D: Deserializer<'de>>(
-    ty: EventType,
-    d: D,
-) -> Result<Decoded<T>, D::Error> {
-    Ok(match ty {
-        EventType::Added | EventType::Modified | EventType::Deleted => {
-            Decoded::Object(T::deserialize(d)?)
-        }
-        EventType::Bookmark => Decoded::Bookmark(Bookmark::deserialize(d)?),
-        EventType::Error => Decoded::Status(Status::deserialize(d)?),
-    })
-}
-
 impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
     type Value = RawWatchEvent<T>;
 
@@ -483,7 +462,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut ty: Option<EventType> = None;
-        let mut decoded: Option<Decoded<T>> = None;
+        let mut out: Option<RawWatchEvent<T>> = None;
         // Only used when `object` arrives before `type`.
         let mut buffered: Option<serde_json::Value> = None;
         while let Some(key) = map.next_key::<EventField>()? {
@@ -493,8 +472,23 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
                     ty = Some(EventType::parse(&s)?);
                 }
                 EventField::Object => match ty {
+                    // The object is decoded straight into its final place.
                     Some(t) => {
-                        decoded = Some(map.next_value_seed(DecodeSeed(t, Default::default()))?)
+                        out = Some(match t {
+                            EventType::Added => {
+                                RawWatchEvent::Event(WatchEvent::Added(map.next_value()?))
+                            }
+                            EventType::Modified => {
+                                RawWatchEvent::Event(WatchEvent::Modified(map.next_value()?))
+                            }
+                            EventType::Deleted => {
+                                RawWatchEvent::Event(WatchEvent::Deleted(map.next_value()?))
+                            }
+                            EventType::Bookmark => {
+                                RawWatchEvent::Event(WatchEvent::Bookmark(map.next_value()?))
+                            }
+                            EventType::Error => RawWatchEvent::Error(map.next_value()?),
+                        })
                     }
                     None => buffered = Some(map.next_value()?),
                 },
@@ -504,34 +498,26 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
             }
         }
         let ty = ty.ok_or_else(|| de::Error::missing_field("type"))?;
-        let decoded = match (decoded, buffered) {
-            (Some(d), _) => d,
-            (None, Some(v)) => decode_by_type(ty, v).map_err(de::Error::custom)?,
-            (None, None) => return Err(de::Error::missing_field("object")),
-        };
-        Ok(match (ty, decoded) {
-            (EventType::Added, Decoded::Object(o)) => RawWatchEvent::Event(WatchEvent::Added(o)),
-            (EventType::Modified, Decoded::Object(o)) => {
-                RawWatchEvent::Event(WatchEvent::Modified(o))
+        if let Some(e) = out {
+            return Ok(e);
+        }
+        let v = buffered.ok_or_else(|| de::Error::missing_field("object"))?;
+        let e = |e: serde_json::Error| de::Error::custom(e);
+        Ok(match ty {
+            EventType::Added => {
+                RawWatchEvent::Event(WatchEvent::Added(T::deserialize(v).map_err(e)?))
             }
-            (EventType::Deleted, Decoded::Object(o)) => {
-                RawWatchEvent::Event(WatchEvent::Deleted(o))
+            EventType::Modified => {
+                RawWatchEvent::Event(WatchEvent::Modified(T::deserialize(v).map_err(e)?))
             }
-            (EventType::Bookmark, Decoded::Bookmark(b)) => {
-                RawWatchEvent::Event(WatchEvent::Bookmark(b))
+            EventType::Deleted => {
+                RawWatchEvent::Event(WatchEvent::Deleted(T::deserialize(v).map_err(e)?))
             }
-            (EventType::Error, Decoded::Status(s)) => RawWatchEvent::Error(s),
-            _ => return Err(de::Error::custom("watch event type and object disagree")),
+            EventType::Bookmark => {
+                RawWatchEvent::Event(WatchEvent::Bookmark(Bookmark::deserialize(v).map_err(e)?))
+            }
+            EventType::Error => RawWatchEvent::Error(Status::deserialize(v).map_err(e)?),
         })
-    }
-}
-
-struct DecodeSeed<T>(EventType, std::marker::PhantomData<T>);
-
-impl<'de, T: DeserializeOwned> de::DeserializeSeed<'de> for DecodeSeed<T> {
-    type Value = Decoded<T>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        decode_by_type(self.0, d)
     }
 }
 
