@@ -367,3 +367,94 @@ async fn survives_dropped_watches_compaction_throttling_and_a_restart() {
     run.await.unwrap().unwrap();
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_changes_while_the_key_waits_costs_one_reconcile() {
+    let server = TestServer::start().await.unwrap();
+    server.create(PODS, pod("blocker", 0)).unwrap();
+    server.create(PODS, pod("target", 0)).unwrap();
+    let controller = controller_for(&server, "burst");
+    let cache = controller.lister().clone();
+    let log = Arc::new(Log::default());
+    // The single worker parks inside the blocker's second reconcile until the gate opens.
+    let (gate_tx, gate_rx) = watch::channel(false);
+    let (parked_tx, mut parked_rx) = watch::channel(false);
+    let reconcile = {
+        let log = log.clone();
+        move |key: String, lister: Lister<Pod>| {
+            let (log, mut gate_rx, parked_tx) = (log.clone(), gate_rx.clone(), parked_tx.clone());
+            async move {
+                if key == "default/blocker" && log.count("default/blocker") == 1 {
+                    parked_tx.send_replace(true);
+                    gate_rx.wait_for(|open| *open).await.unwrap();
+                }
+                let (ns, name) = key.split_once('/').unwrap();
+                let rv = lister
+                    .namespace(ns)
+                    .get(name)
+                    .ok()
+                    .map(|p| p.metadata.resource_version.clone().unwrap_or_default());
+                log.record(&key, rv);
+                Ok(())
+            }
+        }
+    };
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(controller.run(1, shutdown.clone(), reconcile));
+    log.wait_until("initial sync", |l| {
+        l.count("default/target") == 1 && l.count("default/blocker") == 1
+    })
+    .await;
+
+    // Park the worker on the blocker, then change the target twenty times.
+    let path = format!("{PODS}/blocker");
+    let mut b = server.get(&path).unwrap();
+    b["metadata"]["labels"]["gen"] = json!("1");
+    server.update(&path, b).unwrap();
+    parked_rx.wait_for(|p| *p).await.unwrap();
+    let mut last_rv = String::new();
+    for generation in 1..=20 {
+        let path = format!("{PODS}/target");
+        let mut p = server.get(&path).unwrap();
+        p["metadata"]["labels"]["gen"] = json!(generation.to_string());
+        last_rv = server.update(&path, p).unwrap()["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    // Let the burst reach the cache (the handler notifications follow it), then unpark.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while cache
+        .namespace("default")
+        .get("target")
+        .unwrap()
+        .metadata
+        .resource_version
+        != Some(last_rv.clone())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the cache never saw the burst"
+        );
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+    }
+    gate_tx.send_replace(true);
+    let want = Some(last_rv.clone());
+    log.wait_until("the target's final state", |l| {
+        l.last_seen().get("default/target") == Some(&want)
+    })
+    .await;
+    // Twenty changes while the key waited in the queue: collapsed into one reconcile (two at
+    // most, if the worker took the key before the last notifications arrived).
+    let after_burst = log.count("default/target") - 1;
+    assert!(
+        (1..=2).contains(&after_burst),
+        "20 changes cost {after_burst} reconciles"
+    );
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+    server.shutdown().await;
+}
