@@ -237,12 +237,14 @@ async fn resource_request(
             require_json(&content_type(&req))?;
             let bytes = read_body(shared, req).await?;
             let obj = objects::create(store, scope, parse_json(&bytes)?)?;
+            crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(body::json(201, &obj))
         }
         Verb::Update => {
             require_json(&content_type(&req))?;
             let bytes = read_body(shared, req).await?;
             let obj = objects::update(store, scope, &name, parse_json(&bytes)?, part)?;
+            crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(body::json(200, &obj))
         }
         Verb::Patch => {
@@ -251,6 +253,7 @@ async fn resource_request(
                 .ok_or_else(|| ApiError::unsupported_media_type(&ct))?;
             let bytes = read_body(shared, req).await?;
             let (obj, created) = objects::patch(store, scope, &name, kind, &bytes, part)?;
+            crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(body::json(if created { 201 } else { 200 }, &obj))
         }
         Verb::Delete | Verb::DeleteCollection => {

@@ -171,6 +171,25 @@ pub(crate) fn apply_defaults(kind: &str, object: &mut Map<String, Value>) {
             default_field(object, "reportingComponent", json!(""));
             default_field(object, "reportingInstance", json!(""));
         }
+        "CustomResourceDefinition" => {
+            let names = object
+                .get("spec")
+                .and_then(|s| s.get("names"))
+                .cloned()
+                .unwrap_or_else(|| json!({}));
+            default_field(
+                object,
+                "status",
+                json!({
+                    "conditions": [
+                        {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found"},
+                        {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"}
+                    ],
+                    "acceptedNames": names,
+                    "storedVersions": []
+                }),
+            );
+        }
         "Deployment" => {
             if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
                 default_field(spec, "replicas", json!(1));

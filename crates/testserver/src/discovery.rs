@@ -155,7 +155,7 @@ mod tests {
         assert!(
             groups(&reg)["groups"]
                 .as_array()
-                .is_some_and(|g| g.len() == 3)
+                .is_some_and(|g| g.len() == 4)
         );
     }
 }

@@ -44,8 +44,9 @@
 //!   `/apis/{group}/{version}`, `/healthz`, `/readyz`, `/livez`.
 //! - Built-ins: v1 namespaces, pods (with `status`), configmaps, secrets, services, events,
 //!   nodes; apps/v1 deployments (with `status` and `scale`); coordination.k8s.io/v1 leases;
-//!   events.k8s.io/v1 events; plus custom resources from
-//!   [`TestServer::register_custom_resource`].
+//!   events.k8s.io/v1 events; apiextensions.k8s.io/v1 CustomResourceDefinitions, whose
+//!   creation serves the resource they define (reported `Established` at once); plus custom
+//!   resources from [`TestServer::register_custom_resource`].
 //! - `dryRun=All` on writes: every check runs, nothing is stored.
 //!
 //! # Seeding and inspecting
@@ -89,6 +90,7 @@ mod api;
 mod body;
 mod config;
 mod counters;
+mod crd;
 mod defaults;
 mod discovery;
 mod error;

@@ -141,6 +141,15 @@ impl Registry {
             deployments,
             ResourceInfo::builtin("coordination.k8s.io", "v1", "Lease", "leases", true),
             ResourceInfo::builtin("events.k8s.io", "v1", "Event", "events", true).short(&["ev"]),
+            ResourceInfo::builtin(
+                "apiextensions.k8s.io",
+                "v1",
+                "CustomResourceDefinition",
+                "customresourcedefinitions",
+                false,
+            )
+            .short(&["crd", "crds"])
+            .status(),
         ];
         Registry {
             resources: resources.into_iter().map(Arc::new).collect(),

@@ -260,7 +260,9 @@ impl TestServer {
             namespace: r.namespace.as_deref(),
             dry_run: false,
         };
-        Ok((*objects::create(&self.shared.store, scope, object)?).clone())
+        let created = objects::create(&self.shared.store, scope, object)?;
+        crate::crd::serve_if_crd(&self.shared, scope, &created);
+        Ok((*created).clone())
     }
 
     /// Reads an object at a path such as `/api/v1/namespaces/default/pods/web`.

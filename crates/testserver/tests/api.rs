@@ -381,7 +381,15 @@ async fn discovery_documents_describe_served_resources() {
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert_eq!(groups, ["apps", "coordination.k8s.io", "events.k8s.io"]);
+    assert_eq!(
+        groups,
+        [
+            "apps",
+            "coordination.k8s.io",
+            "events.k8s.io",
+            "apiextensions.k8s.io"
+        ]
+    );
     assert_eq!(
         c.get("/apis/apps/v1").await.json()["resources"][0]["name"],
         "deployments"

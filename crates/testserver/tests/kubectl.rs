@@ -437,3 +437,63 @@ async fn scale_label_and_client_side_apply_of_a_deployment() {
         "front"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applying_a_crd_serves_its_resource() {
+    let server = TestServer::start().await.unwrap();
+    let dir = scratch("crd");
+    let url = server.url();
+    let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
+                 "versions": [{"name": "v1", "served": true, "storage": true,
+                               "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}]}});
+    let crd_file = dir.join("crd.json");
+    std::fs::write(&crd_file, crd.to_string()).unwrap();
+    run(
+        &url,
+        &dir,
+        &[
+            "apply",
+            "--server-side",
+            "--validate=false",
+            "-f",
+            crd_file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    run(
+        &url,
+        &dir,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "crd/widgets.example.com",
+            "--timeout=30s",
+        ],
+    )
+    .await;
+    let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1", "namespace": "default"}, "spec": {"size": 3}});
+    let widget_file = dir.join("widget.json");
+    std::fs::write(&widget_file, widget.to_string()).unwrap();
+    let created = run(
+        &url,
+        &dir,
+        &[
+            "create",
+            "--validate=false",
+            "-f",
+            widget_file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(created.trim(), "widget.example.com/w1 created");
+    let listed = run(
+        &url,
+        &dir,
+        &["get", "widgets", "-n", "default", "-o", "name"],
+    )
+    .await;
+    assert_eq!(listed.trim(), "widget.example.com/w1");
+}
