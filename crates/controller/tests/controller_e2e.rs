@@ -94,6 +94,13 @@ impl Log {
     }
 }
 
+/// The resourceVersion the cache holds for `key`, or None once it is gone.
+fn cached_rv(lister: &Lister<Pod>, key: &str) -> Option<String> {
+    let (ns, name) = key.split_once('/').unwrap();
+    let pod = lister.namespace(ns).get(name).ok()?;
+    Some(pod.metadata.resource_version.clone().unwrap_or_default())
+}
+
 /// A reconcile that records what the cache holds for the key, checks that no two workers hold
 /// the same key, and fails as `fail` says.
 fn reconciler(
@@ -113,12 +120,7 @@ fn reconciler(
                 "two workers hold {key} at once"
             );
             tokio::task::yield_now().await;
-            let (ns, name) = key.split_once('/').unwrap();
-            let rv = lister
-                .namespace(ns)
-                .get(name)
-                .ok()
-                .map(|p| p.metadata.resource_version.clone().unwrap_or_default());
+            let rv = cached_rv(&lister, &key);
             log.in_flight.lock().unwrap().remove(&key);
             log.record(&key, rv);
             match fail(&key) {
@@ -388,13 +390,7 @@ async fn a_burst_of_changes_while_the_key_waits_costs_one_reconcile() {
                     parked_tx.send_replace(true);
                     gate_rx.wait_for(|open| *open).await.unwrap();
                 }
-                let (ns, name) = key.split_once('/').unwrap();
-                let rv = lister
-                    .namespace(ns)
-                    .get(name)
-                    .ok()
-                    .map(|p| p.metadata.resource_version.clone().unwrap_or_default());
-                log.record(&key, rv);
+                log.record(&key, cached_rv(&lister, &key));
                 Ok(())
             }
         }
