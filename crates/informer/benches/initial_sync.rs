@@ -158,6 +158,61 @@ async fn report<K>(
     );
 }
 
+/// Events per second from the server's socket to a handler: pods created while an informer
+/// watches, counted when its handler sees them.
+async fn watch_throughput(
+    server: &testserver::TestServer,
+    client: &apiclient::RestClient,
+    n: usize,
+) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let events = 5_000;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(tokio::sync::Notify::new());
+    let lw = ListWatch::<PartialObjectMetadata>::new(
+        client.clone(),
+        <Pod as apiclient::Resource>::api_resource(),
+        Some(NS),
+    );
+    let informer = SharedIndexInformer::new(Arc::new(lw), InformerOptions::default());
+    let (s2, d2) = (seen.clone(), done.clone());
+    informer
+        .add_event_handler(informer::ResourceEventHandlerFuncs::new().on_add(
+            move |_: &Arc<PartialObjectMetadata>, initial| {
+                if !initial && s2.fetch_add(1, Ordering::SeqCst) + 1 == events {
+                    d2.notify_one();
+                }
+            },
+        ))
+        .unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn({
+        let (i, s) = (informer.clone(), stop.clone());
+        async move { i.run(s).await }
+    });
+    assert!(informer.synced().wait().await);
+    let writer: Vec<serde_json::Value> = (n..n + events).map(pod).collect();
+    let path = format!("/api/v1/namespaces/{NS}/pods");
+    let start = Instant::now();
+    for (k, o) in writer.into_iter().enumerate() {
+        server.create(&path, o).unwrap();
+        if k % 256 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let written = start.elapsed().as_secs_f64();
+    done.notified().await;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "watch events to a handler (metadata-only informer): {events} creates written in {:.0} ms, all delivered after {:.0} ms: {:.0} events/s",
+        written * 1e3,
+        secs * 1e3,
+        events as f64 / secs
+    );
+    stop.cancel();
+    task.await.unwrap();
+}
+
 fn main() {
     let n: usize = std::env::var("BENCH_PODS")
         .ok()
@@ -214,6 +269,30 @@ fn main() {
             floor.push(t.elapsed().as_secs_f64());
             assert_eq!(list.items.len(), n);
         }
+        // Raw watch-list, no informer: how long until the initial-events-end bookmark.
+        let mut raw_wl = Vec::new();
+        for _ in 0..runs {
+            use futures::StreamExt;
+            let lw = ListWatch::<Pod>::for_resource(client.clone(), Some(NS));
+            let t = Instant::now();
+            let opts = apiclient::ListOptions {
+                send_initial_events: Some(true),
+                resource_version_match: Some(apiclient::meta::ResourceVersionMatch::NotOlderThan),
+                allow_watch_bookmarks: true,
+                resource_version: Some(String::new()),
+                ..Default::default()
+            };
+            let mut stream = informer::ListerWatcher::watch(&lw, opts).await.unwrap();
+            let mut count = 0;
+            while let Some(ev) = stream.next().await {
+                match ev.unwrap() {
+                    apiclient::WatchEvent::Bookmark(b) if b.is_initial_events_end() => break,
+                    _ => count += 1,
+                }
+            }
+            assert_eq!(count, n);
+            raw_wl.push(t.elapsed().as_secs_f64());
+        }
         let mut ignored = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();
@@ -228,6 +307,10 @@ fn main() {
         println!(
             "server producing the list, received as bytes: {:.0} ms",
             median(fetch) * 1e3
+        );
+        println!(
+            "raw watch-list stream decoded to the end bookmark: {:.0} ms",
+            median(raw_wl.clone()) * 1e3
         );
         println!(
             "floor  serde_json parse only (IgnoredAny): {:.0} ms",
@@ -291,6 +374,7 @@ fn main() {
             "peak RSS (process, incl. in-process server): {:.0} MiB",
             peak_rss_mib()
         );
+        watch_throughput(&server, &client, n).await;
         server.shutdown().await;
     });
 }
