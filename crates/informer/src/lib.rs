@@ -21,6 +21,22 @@
 //! never blocks the others. [`SharedIndexInformer`] bundles all of this; [`SharedInformerFactory`]
 //! shares one informer per type. Every stage emits `tracing` debug events (target `informer`).
 //!
+//! | Rust | Go (`k8s.io/client-go/tools/cache`) |
+//! |---|---|
+//! | [`listwatch`]: [`ListerWatcher`], [`ListWatch`] | `listwatch.go` |
+//! | [`reflector`]: [`Reflector`] | `reflector.go` |
+//! | [`the_real_fifo`]: [`RealFifo`] | `the_real_fifo.go` |
+//! | [`delta_fifo`]: [`DeltaFifo`], [`Delta`], [`DeletedFinalStateUnknown`] | `delta_fifo.go` |
+//! | [`fifo`]: [`Queue`] | `fifo.go` (the `Queue` interface) |
+//! | [`store`]: [`Store`], key functions | `store.go` |
+//! | [`thread_safe_store`], [`index`] | `thread_safe_store.go`, `index.go` |
+//! | [`controller`]: [`Controller`], [`ResourceEventHandler`], [`process_deltas`] | `controller.go` |
+//! | [`shared_informer`]: [`SharedIndexInformer`] | `shared_informer.go` |
+//! | [`processor_listener`] | `shared_informer.go` (`processorListener`, `sharedProcessor`) |
+//! | [`wait`]: [`wait_for_cache_sync`] | `shared_informer.go` (`WaitForCacheSync`) |
+//! | [`listers`]: [`Lister`] | `listers.go` |
+//! | [`factory`]: [`SharedInformerFactory`] | `informers/factory.go` |
+//!
 //! # Example
 //!
 //! ```no_run

@@ -1,15 +1,15 @@
 //! Port of `processorListener` and `sharedProcessor` from tools/cache/shared_informer.go: how
 //! one notification reaches many handlers without a slow one holding up the rest.
 //!
-//! Data flow: the informer's loop calls [`SharedProcessor::distribute`] for every change it
-//! applied to the cache. Each registered handler has a [`ProcessorListener`]: an unbounded
+//! Data flow: the informer's loop calls `SharedProcessor::distribute` for every change it
+//! applied to the cache. Each registered handler has a `ProcessorListener`: an unbounded
 //! channel (Go's ring buffer plus its two goroutines) drained by one task that calls the
 //! handler, one notification at a time, in order. A handler that panics loses that one
 //! notification (logged) and keeps receiving the next ones.
 //!
 //! Resync: updates whose old and new resourceVersion are equal are "sync" notifications; they
 //! go only to listeners whose own resync period is due, as decided in
-//! [`SharedProcessor::should_resync`] at each reflector resync tick.
+//! `SharedProcessor::should_resync` at each reflector resync tick.
 //!
 //! Per-registration sync: a listener counts the initial-list adds it has been given but not
 //! yet delivered; its registration has synced when the informer has and that count is zero.

@@ -448,4 +448,41 @@ mod tests {
         assert!(f.pop(&mut noop).await.is_ok());
         assert!(matches!(f.pop(&mut noop).await, Err(Error::FifoClosed)));
     }
+
+    proptest::proptest! {
+        /// Random operations: `has_synced` turns true exactly when the initial population has
+        /// been popped, and never turns false again.
+        #[test]
+        fn initial_population_is_counted_exactly(ops in proptest::collection::vec((0u8..5, 0u8..4), 1..50)) {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let (f, _) = fifo(&[obj("k0", "0")]);
+            let mut synced_once = false;
+            rt.block_on(async {
+                for (op, k) in ops {
+                    let name = format!("k{k}");
+                    match op {
+                        0 => f.add(obj(&name, "1")).unwrap(),
+                        1 => f.delete(obj(&name, "2")).unwrap(),
+                        2 => f.replace(vec![obj(&name, "3")], "1").unwrap(),
+                        3 => f.resync().unwrap(),
+                        _ => {
+                            if !f.is_empty() {
+                                let mut noop = |_: &Deltas<ObjectMeta>, _| {};
+                                f.pop(&mut noop).await.unwrap();
+                            }
+                        }
+                    }
+                    let st = f.lock();
+                    proptest::prop_assert!(st.initial_population_count <= st.items.len());
+                    drop(st);
+                    if synced_once {
+                        proptest::prop_assert!(f.has_synced());
+                    }
+                    synced_once |= f.has_synced();
+                    proptest::prop_assert_eq!(f.has_synced(), f.synced_flag().is_set());
+                }
+                Ok(())
+            })?;
+        }
+    }
 }
