@@ -1,7 +1,9 @@
 //! Initial sync of realistic pods from `testserver`: wall time to `has_synced`, bytes the
 //! cache retains per object, and plain `serde_json` decoding of the same list bytes (the floor).
 //!
-//! Run: `cargo bench -p informer --bench initial_sync` (env `BENCH_PODS`, default 10000).
+//! Run: `cargo bench -p informer --bench initial_sync` (env `BENCH_PODS`, default 10000;
+//! `BENCH_RUNS`, default 3; `BENCH_VARIANTS`, a comma list of `watch-list`, `list`, `strip`,
+//! `metadata`, default all — fewer variants and runs keep 100,000 pods within memory).
 //!
 //! Each pod is Deployment-shaped (labels, annotations, owner reference, two containers with
 //! ports, env and resources, a volume, status) with about 2.2 KB of managedFields, close to
@@ -218,7 +220,13 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    let runs = 3;
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    let variants =
+        std::env::var("BENCH_VARIANTS").unwrap_or_else(|_| "watch-list,list,strip,metadata".into());
+    let on = |v: &str| variants.split(',').any(|x| x.trim() == v);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -323,36 +331,42 @@ fn main() {
         );
 
         let pods = || ListWatch::<Pod>::for_resource(client.clone(), Some(NS));
-        report(
-            "informer, watch-list (default)",
-            pods,
-            n,
-            runs,
-            floor,
-            true,
-            false,
-        )
-        .await;
-        report(
-            "informer, LIST resourceVersion=0",
-            pods,
-            n,
-            runs,
-            floor,
-            false,
-            false,
-        )
-        .await;
-        report(
-            "informer, watch-list + drop managedFields",
-            pods,
-            n,
-            runs,
-            floor,
-            true,
-            true,
-        )
-        .await;
+        if on("watch-list") {
+            report(
+                "informer, watch-list (default)",
+                pods,
+                n,
+                runs,
+                floor,
+                true,
+                false,
+            )
+            .await;
+        }
+        if on("list") {
+            report(
+                "informer, LIST resourceVersion=0",
+                pods,
+                n,
+                runs,
+                floor,
+                false,
+                false,
+            )
+            .await;
+        }
+        if on("strip") {
+            report(
+                "informer, watch-list + drop managedFields",
+                pods,
+                n,
+                runs,
+                floor,
+                true,
+                true,
+            )
+            .await;
+        }
         let meta = || {
             ListWatch::<PartialObjectMetadata>::new(
                 client.clone(),
@@ -360,16 +374,18 @@ fn main() {
                 Some(NS),
             )
         };
-        report(
-            "metadata-only informer + drop managedFields",
-            meta,
-            n,
-            runs,
-            floor,
-            true,
-            true,
-        )
-        .await;
+        if on("metadata") {
+            report(
+                "metadata-only informer + drop managedFields",
+                meta,
+                n,
+                runs,
+                floor,
+                true,
+                true,
+            )
+            .await;
+        }
         println!(
             "peak RSS (process, incl. in-process server): {:.0} MiB",
             peak_rss_mib()
