@@ -181,6 +181,9 @@ fn configs_that_cannot_work_are_rejected() {
         let lock = FakeLock::new(&Arc::default(), "a");
         assert!(LeaderElector::new(config, lock).is_err());
     }
+    // An empty identity could not be told apart from a released lock.
+    let err = LeaderElector::new(ok, FakeLock::new(&Arc::default(), "")).unwrap_err();
+    assert_eq!(err, ConfigError::EmptyIdentity);
 }
 
 #[tokio::test(start_paused = true)]

@@ -83,6 +83,9 @@ pub enum ConfigError {
     /// A duration is zero.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// The lock's identity is empty: nobody could tell this candidate's claim from a release.
+    #[error("Lock identity is empty")]
+    EmptyIdentity,
 }
 
 impl LeaderElectionConfig {
@@ -202,11 +205,15 @@ impl<L: ResourceLock> std::fmt::Debug for LeaderElector<L> {
 }
 
 impl<L: ResourceLock> LeaderElector<L> {
-    /// Validates the config (see [`LeaderElectionConfig::validate`]).
+    /// Validates the config (see [`LeaderElectionConfig::validate`]) and that the lock has an
+    /// identity.
     ///
     /// Port of leaderelection.go: `NewLeaderElector`.
     pub fn new(config: LeaderElectionConfig, lock: L) -> Result<Self, ConfigError> {
         config.validate()?;
+        if lock.identity().is_empty() {
+            return Err(ConfigError::EmptyIdentity);
+        }
         Ok(Self {
             config,
             lock,
