@@ -14,7 +14,7 @@ const WORKERS: usize = 6;
 struct Key {
     /// Set while a worker holds the key: two workers at once would find it already set.
     busy: AtomicBool,
-    /// Version stamped by a producer after each `add` returned.
+    /// Version stamped by a producer just before each `add`.
     last_add: Mutex<u64>,
     /// The newest add version a worker had seen when it got the key.
     last_seen: Mutex<u64>,
@@ -66,12 +66,15 @@ async fn no_key_is_processed_twice_at_once_and_every_add_is_followed_by_processi
             tokio::spawn(async move {
                 for i in 0..ADDS_PER_PRODUCER {
                     let k = (i * 31 + p * 7) % KEYS;
-                    queue.add(k);
+                    // Stamp the version before adding: a worker that gets the key after this add
+                    // then reads at least this version. (Stamping after the add would race with
+                    // a worker that takes the key in between and reads the older stamp.)
                     let v = version.fetch_add(1, Ordering::Relaxed);
                     {
                         let mut last_add = keys[k].last_add.lock().unwrap();
                         *last_add = (*last_add).max(v);
                     }
+                    queue.add(k);
                     if i % 64 == 0 {
                         tokio::task::yield_now().await;
                     }
