@@ -35,7 +35,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
-use crate::fifo::{PopProcess, Queue};
+use crate::fifo::{InitialPopulation, PopProcess, Queue};
 use crate::store::{KeyFunc, KnownObjects, ReflectorStore, default_key_func};
 use crate::wait::SyncFlag;
 
@@ -218,10 +218,8 @@ struct State<K> {
     items: HashMap<String, Deltas<K>>,
     /// Keys in FIFO order. No duplicates; a key is in `queue` iff it is in `items`.
     queue: VecDeque<String>,
-    /// True once the first `replace` ran, or any add/update/delete came first.
-    populated: bool,
-    /// Items of the first `replace` not yet popped.
-    initial_population_count: usize,
+    /// Whether the first `replace` (or a first add/update/delete) has been fully popped.
+    initial: InitialPopulation,
     /// Set by `close`.
     closed: bool,
 }
@@ -248,8 +246,7 @@ impl<K: Object + Send + Sync + 'static> DeltaFifo<K> {
             state: Mutex::new(State {
                 items: HashMap::new(),
                 queue: VecDeque::new(),
-                populated: false,
-                initial_population_count: 0,
+                initial: InitialPopulation::default(),
                 closed: false,
             }),
             notify: Notify::new(),
@@ -282,7 +279,7 @@ impl<K: Send + Sync + 'static> DeltaFifo<K> {
 
     /// Raises the sync flag when the initial population has been processed.
     fn publish_synced(&self, st: &State<K>) {
-        if st.populated && st.initial_population_count == 0 {
+        if st.initial.is_synced() {
             self.synced.set();
         }
     }
@@ -308,7 +305,7 @@ impl<K: Send + Sync + 'static> DeltaFifo<K> {
     /// Port of `HasSynced`.
     pub fn has_synced(&self) -> bool {
         let st = self.lock();
-        st.populated && st.initial_population_count == 0
+        st.initial.is_synced()
     }
 
     /// The sync flag (raised when [`DeltaFifo::has_synced`] becomes true).
@@ -326,7 +323,7 @@ impl<K: Send + Sync + 'static> DeltaFifo<K> {
         };
         let id = newest.key(&self.key_func)?;
         let mut st = self.lock();
-        st.populated = true;
+        st.initial.mark_populated();
         if !st.items.contains_key(&id) {
             st.queue.push_back(id.clone());
             st.items.insert(id, deltas);
@@ -400,7 +397,7 @@ impl<K: Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
         let id = self.key_of(&obj)?;
         let obj = self.wrap(obj);
         let mut st = self.lock();
-        st.populated = true;
+        st.initial.mark_populated();
         self.queue_action_locked(&mut st, id, Delta::Added(obj));
         self.publish_synced(&st);
         Ok(())
@@ -410,7 +407,7 @@ impl<K: Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
         let id = self.key_of(&obj)?;
         let obj = self.wrap(obj);
         let mut st = self.lock();
-        st.populated = true;
+        st.initial.mark_populated();
         self.queue_action_locked(&mut st, id, Delta::Updated(obj));
         self.publish_synced(&st);
         Ok(())
@@ -421,7 +418,7 @@ impl<K: Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
     fn delete(&self, obj: K) -> Result<()> {
         let id = self.key_of(&obj)?;
         let mut st = self.lock();
-        st.populated = true;
+        st.initial.mark_populated();
         let queued = st.items.contains_key(&id);
         let known = match &self.known_objects {
             Some(k) => k.get_by_key(&id).is_some(),
@@ -498,10 +495,7 @@ impl<K: Send + Sync + 'static> ReflectorStore<K> for DeltaFifo<K> {
                 );
             }
         }
-        if !st.populated {
-            st.populated = true;
-            st.initial_population_count = keys.len() + queued_deletions;
-        }
+        st.initial.first_replace(keys.len() + queued_deletions);
         tracing::debug!(
             items = keys.len(),
             tombstones = queued_deletions,
@@ -546,11 +540,7 @@ impl<K: Send + Sync + 'static> Queue<K> for DeltaFifo<K> {
                 {
                     let mut st = self.lock();
                     while let Some(id) = st.queue.pop_front() {
-                        let is_in_initial_list =
-                            !(st.populated && st.initial_population_count == 0);
-                        if st.initial_population_count > 0 {
-                            st.initial_population_count -= 1;
-                        }
+                        let is_in_initial_list = st.initial.pop();
                         let Some(deltas) = st.items.remove(&id) else {
                             tracing::error!(key = %id, "DeltaFIFO: key in queue but not in items; skipped");
                             continue;

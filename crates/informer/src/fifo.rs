@@ -44,3 +44,47 @@ pub trait Queue<K>: ReflectorStore<K> {
     /// True once the first `replace`'s items (or any first add/update/delete) were popped.
     fn has_synced(&self) -> bool;
 }
+
+/// The sync bookkeeping both FIFOs share: Go's `populated` and `initialPopulationCount`.
+///
+/// Synced once the first `replace` ran (or an add/update/delete came before any `replace`) and
+/// every item that first `replace` queued has been popped.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct InitialPopulation {
+    populated: bool,
+    /// Items of the first `replace` not yet popped.
+    remaining: usize,
+}
+
+impl InitialPopulation {
+    /// An add, update or delete arrived: if no `replace` came first, nothing is awaited.
+    pub(crate) fn mark_populated(&mut self) {
+        self.populated = true;
+    }
+
+    /// A `replace` queued `items` entries; only the first one sets the initial population.
+    pub(crate) fn first_replace(&mut self, items: usize) {
+        if !self.populated {
+            self.populated = true;
+            self.remaining = items;
+        }
+    }
+
+    /// Port of `HasSynced`: populated, and the initial population fully popped.
+    pub(crate) fn is_synced(&self) -> bool {
+        self.populated && self.remaining == 0
+    }
+
+    /// Counts one pop; returns whether it belonged to the initial list (`isInInitialList`).
+    pub(crate) fn pop(&mut self) -> bool {
+        let initial = !self.is_synced();
+        self.remaining = self.remaining.saturating_sub(1);
+        initial
+    }
+
+    /// Items of the first `replace` not yet popped.
+    #[cfg(test)]
+    pub(crate) fn remaining(&self) -> usize {
+        self.remaining
+    }
+}

@@ -9,7 +9,7 @@
 //! delta for each listed object, so a consumer sees a deleted-then-recreated object as delete
 //! followed by add.
 //!
-//! Invariants: `items` is in arrival order; `initial_population_count <= items.len()`.
+//! Invariants: `items` is in arrival order; the initial population not yet popped is at most `items.len()`.
 //! `has_synced` turns true once every delta queued by the first `replace` has been popped
 //! (or immediately if an add/update/delete came first).
 
@@ -24,7 +24,7 @@ use crate::delta_fifo::{
     DeletedFinalStateUnknown, Delta, Deltas, ObjectOrTombstone, TransformFunc,
 };
 use crate::error::{Error, Result};
-use crate::fifo::{PopProcess, Queue};
+use crate::fifo::{InitialPopulation, PopProcess, Queue};
 use crate::store::{KeyFunc, KnownObjects, ReflectorStore, default_key_func};
 use crate::wait::SyncFlag;
 
@@ -43,10 +43,8 @@ pub struct RealFifoOptions<K> {
 struct State<K> {
     /// Every delta not yet popped, oldest first.
     items: VecDeque<Delta<K>>,
-    /// True once the first `replace` ran, or any add/update/delete came first.
-    populated: bool,
-    /// Deltas of the first `replace` not yet popped.
-    initial_population_count: usize,
+    /// Whether the first `replace` (or a first add/update/delete) has been fully popped.
+    initial: InitialPopulation,
     /// Set by `close`.
     closed: bool,
 }
@@ -71,8 +69,7 @@ impl<K: Object + Send + Sync + 'static> RealFifo<K> {
         RealFifo {
             state: Mutex::new(State {
                 items: VecDeque::new(),
-                populated: false,
-                initial_population_count: 0,
+                initial: InitialPopulation::default(),
                 closed: false,
             }),
             notify: Notify::new(),
@@ -104,7 +101,7 @@ impl<K: Send + Sync + 'static> RealFifo<K> {
     }
 
     fn publish_synced(&self, st: &State<K>) {
-        if st.populated && st.initial_population_count == 0 {
+        if st.initial.is_synced() {
             self.synced.set();
         }
     }
@@ -112,7 +109,7 @@ impl<K: Send + Sync + 'static> RealFifo<K> {
     /// See [`Queue::has_synced`]. Port of `HasSynced`.
     pub fn has_synced(&self) -> bool {
         let st = self.lock();
-        st.populated && st.initial_population_count == 0
+        st.initial.is_synced()
     }
 
     /// The sync flag.
@@ -133,7 +130,7 @@ impl<K: Send + Sync + 'static> RealFifo<K> {
     fn add_action(&self, obj: K, make: fn(Arc<K>) -> Delta<K>) -> Result<()> {
         let (key, obj) = self.wrap(obj)?;
         let mut st = self.lock();
-        st.populated = true;
+        st.initial.mark_populated();
         self.push(&mut st, &key, make(obj));
         self.publish_synced(&st);
         Ok(())
@@ -216,10 +213,8 @@ impl<K: Send + Sync + 'static> ReflectorStore<K> for RealFifo<K> {
         for (key, obj) in new_items {
             self.push(&mut st, &key, Delta::Replaced(obj));
         }
-        if !st.populated {
-            st.populated = true;
-            st.initial_population_count = st.items.len();
-        }
+        let queued = st.items.len();
+        st.initial.first_replace(queued);
         tracing::debug!(
             items = n_items,
             tombstones = n_tombstones,
@@ -263,11 +258,7 @@ impl<K: Send + Sync + 'static> Queue<K> for RealFifo<K> {
                 {
                     let mut st = self.lock();
                     if let Some(item) = st.items.pop_front() {
-                        let is_in_initial_list =
-                            !(st.populated && st.initial_population_count == 0);
-                        if st.initial_population_count > 0 {
-                            st.initial_population_count -= 1;
-                        }
+                        let is_in_initial_list = st.initial.pop();
                         let deltas = vec![item];
                         tracing::debug!(delta = ?deltas[0].kind(), is_in_initial_list, depth = st.items.len(), "RealFIFO: popped");
                         process(&deltas, is_in_initial_list);
@@ -473,7 +464,7 @@ mod tests {
                         }
                     }
                     let st = f.lock();
-                    proptest::prop_assert!(st.initial_population_count <= st.items.len());
+                    proptest::prop_assert!(st.initial.remaining() <= st.items.len());
                     drop(st);
                     if synced_once {
                         proptest::prop_assert!(f.has_synced());
