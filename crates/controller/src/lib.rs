@@ -11,6 +11,7 @@
 
 mod controller;
 pub mod leaderelection;
+mod meta_time;
 pub mod record;
 pub mod signals;
 

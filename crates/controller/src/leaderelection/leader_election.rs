@@ -501,17 +501,7 @@ fn jitter(d: Duration, factor: f64) -> Duration {
     d + d.mul_f64(rand::rng().random::<f64>() * factor)
 }
 
-/// Now as a `metav1.MicroTime` string: RFC 3339 in UTC with microseconds.
+/// Now as a `metav1.MicroTime` string.
 fn micro_time_now() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        now.microsecond()
-    )
+    crate::meta_time::format_micro_time(time::OffsetDateTime::now_utc())
 }

@@ -290,15 +290,7 @@ impl EventRecorder {
         message: &str,
     ) {
         let now = time::OffsetDateTime::now_utc();
-        let at = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            now.year(),
-            u8::from(now.month()),
-            now.day(),
-            now.hour(),
-            now.minute(),
-            now.second()
-        );
+        let at = crate::meta_time::format_time(now);
         let nanos = u128::try_from(now.unix_timestamp_nanos()).unwrap_or(0);
         let event = Event::new(
             reference,
