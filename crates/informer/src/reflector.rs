@@ -36,9 +36,10 @@
 //! - Watch-list (on by default, as in client-go ≥ 1.35): a watch with `sendInitialEvents=true`
 //!   and `resourceVersionMatch=NotOlderThan`, collected until the bookmark annotated
 //!   `k8s.io/initial-events-end`, then `replace`d into the store while the same watch goes on.
-//!   If the server refuses it (400/422/405), or a stream as long as the watch timeout ends
-//!   without that bookmark, the reflector falls back to LIST and stays on LIST; any other
-//!   failure falls back to LIST for this attempt only.
+//!   If the server refuses it, or the stream ends without that bookmark, this attempt falls
+//!   back to LIST/WATCH; the next relist tries watch-list again, as Go's `ListAndWatch` does
+//!   (Go retries a stream that ended without the bookmark at once; here it falls back to LIST
+//!   so a server that ignores `sendInitialEvents` still gets synced).
 //! - A resync timer calls the store's `resync` when the `should_resync` hook agrees.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -202,11 +203,6 @@ enum WatchEnd {
     Relist,
 }
 
-/// Watch-list failures that make the reflector give up on watch-list for good.
-fn refuses_watch_list(e: &apiclient::Error) -> bool {
-    e.is_invalid() || e.is_bad_request() || e.status().is_some_and(|s| s.code == 405)
-}
-
 /// Port of `isExpiredError`: Expired, or Gone for servers before 1.18.
 fn is_expired(e: &apiclient::Error) -> bool {
     e.is_resource_expired() || e.is_gone()
@@ -248,8 +244,6 @@ pub struct Reflector<K> {
     backoff: Backoff,
     /// An RV="0" list came back paginated: the server has no watch cache; keep paging.
     paginated_result: bool,
-    /// The server refused watch-list; use LIST from now on.
-    watch_list_refused: bool,
     should_resync: Option<ShouldResyncFunc>,
     watch_error_handler: WatchErrorHandler,
     next_resync: Option<Instant>,
@@ -272,7 +266,6 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             store,
             rv: LastSyncResourceVersion::default(),
             paginated_result: false,
-            watch_list_refused: false,
             should_resync: None,
             watch_error_handler: Arc::new(default_watch_error_handler),
             next_resync: None,
@@ -382,9 +375,9 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             .then(|| Instant::now() + self.config.resync_period);
     }
 
-    /// [`State::Sync`]: watch-list if enabled and not refused, else LIST.
+    /// [`State::Sync`]: watch-list if enabled, else (or if it fails) LIST.
     async fn sync(&mut self) -> State<K> {
-        if self.config.use_watch_list && !self.watch_list_refused {
+        if self.config.use_watch_list {
             match self.watch_list().await {
                 Ok(w) => {
                     self.restart_resync_timer();
@@ -516,15 +509,10 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                         }
                         Some(Err(e)) => e,
                         None => {
-                            // A server that ignores `sendInitialEvents` streams until its
-                            // timeout and never sends the bookmark: after a full-length stream,
-                            // stop trying. A shorter one may just be a dropped connection.
-                            let elapsed = started.elapsed();
-                            if elapsed >= self.config.min_watch_timeout {
-                                self.watch_list_refused = true;
-                            }
-                            tracing::warn!(reflector = %self.config.name, elapsed_ms = elapsed.as_millis() as u64,
-                                sticky = self.watch_list_refused,
+                            // A dropped connection, or a server that ignores
+                            // `sendInitialEvents` and never sends the bookmark.
+                            tracing::warn!(reflector = %self.config.name,
+                                elapsed_ms = started.elapsed().as_millis() as u64,
                                 "watch-list stream ended without the initial-events-end bookmark; falling back to LIST");
                             return Err(Error::Api {
                                 verb: "watch",
@@ -549,9 +537,6 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                     "watch-list resourceVersion unavailable; retrying from the most recent state");
                 self.set_unavailable(true);
                 continue;
-            }
-            if refuses_watch_list(&err) {
-                self.watch_list_refused = true;
             }
             return Err(Error::Api {
                 verb: "watch",

@@ -413,14 +413,15 @@ async fn watch_list_replaces_the_store_at_the_bookmark_and_keeps_the_same_watch(
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_refused_watch_list_falls_back_to_list_and_stays_there() {
+async fn a_refused_watch_list_falls_back_to_list_and_is_tried_again_on_the_next_relist() {
     let lw = Arc::new(Scripted::default());
     lw.watch(WatchScript::Fail(status_error(422, "Invalid")))
         .list(list_of("10", vec![]))
         .watch(WatchScript::Events(vec![Err(status_error(410, "Expired"))]))
+        .watch(WatchScript::Fail(status_error(422, "Invalid")))
         .list(list_of("11", vec![]));
     let r = start(lw, ReflectorConfig::default());
-    let calls = r.lw.wait_calls(5).await;
+    let calls = r.lw.wait_calls(6).await;
     let kinds: Vec<Call> = calls.iter().map(|c| c.0).collect();
     assert_eq!(
         kinds,
@@ -428,11 +429,18 @@ async fn a_refused_watch_list_falls_back_to_list_and_stays_there() {
             Call::Watch,
             Call::List,
             Call::Watch,
+            Call::Watch,
             Call::List,
             Call::Watch
         ]
     );
-    assert_eq!(calls[2].1.send_initial_events, None);
+    // After the fallback LIST comes a plain watch; the relist after its 410 starts with
+    // watch-list again, as each call of Go's ListAndWatch does.
+    let send_initial: Vec<Option<bool>> = calls.iter().map(|c| c.1.send_initial_events).collect();
+    assert_eq!(
+        send_initial,
+        vec![Some(true), None, None, Some(true), None, None]
+    );
     r.stop().await;
 }
 
