@@ -6,6 +6,7 @@
 //! decode.
 
 pub mod client;
+pub(crate) mod list_stream;
 pub mod request;
 pub mod tls;
 pub mod watch;
