@@ -1,5 +1,6 @@
-//! testserver's hot paths over real HTTP: a full LIST of 100,000 pods, and watch fan-out
-//! (events delivered to several watchers).
+//! testserver's hot paths over real HTTP: a full LIST of 100,000 pods, watch fan-out
+//! (events delivered to several watchers), and the two ways an informer syncs 10,000
+//! realistic (about 5 KB) pods: a full LIST and a `sendInitialEvents` watch.
 //!
 //! Run with `cargo bench -p testserver`. Figures are recorded in docs/benchmarks.md.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -20,6 +21,7 @@ use tokio::net::TcpStream;
 const LIST_PODS: usize = 100_000;
 const WATCHERS: usize = 4;
 const EVENTS_PER_ITER: usize = 1_000;
+const REALISTIC_PODS: usize = 10_000;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -32,6 +34,80 @@ fn runtime() -> tokio::runtime::Runtime {
 fn pod(name: &str, i: usize) -> serde_json::Value {
     json!({"metadata": {"name": name, "labels": {"app": "bench", "shard": (i % 10).to_string()}},
            "spec": {"containers": [{"name": "c", "image": "registry.example/app:1"}], "nodeName": format!("node-{}", i % 50)}})
+}
+
+/// A pod shaped like one from a real cluster: labels, annotations, an owner, env, probes,
+/// volumes, tolerations and a running status; about 5 KB as JSON once defaulted.
+fn realistic_pod(i: usize) -> serde_json::Value {
+    let name = format!("web-{:05}-7d9c{i:06}", i / 100);
+    let env: Vec<_> = (0..12)
+        .map(|e| json!({"name": format!("APP_SETTING_{e}"), "value": format!("value-{e}-{i}")}))
+        .collect();
+    let container = |n: &str, port: u16| {
+        json!({
+            "name": n,
+            "image": format!("registry.example.com/team/{n}:v1.{}.{}", i % 7, i % 13),
+            "args": ["--port", port.to_string(), "--log-level=info", "--metrics-addr=:9090"],
+            "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"},
+                      {"name": "metrics", "containerPort": 9090, "protocol": "TCP"}],
+            "env": env,
+            "resources": {"limits": {"cpu": "500m", "memory": "512Mi"},
+                          "requests": {"cpu": "100m", "memory": "128Mi"}},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/app"},
+                             {"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}],
+            "livenessProbe": {"httpGet": {"path": "/healthz", "port": port, "scheme": "HTTP"},
+                              "initialDelaySeconds": 10, "periodSeconds": 10, "timeoutSeconds": 1,
+                              "successThreshold": 1, "failureThreshold": 3},
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": port, "scheme": "HTTP"},
+                               "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1,
+                               "failureThreshold": 3},
+        })
+    };
+    let status = |n: &str| {
+        json!({"name": n, "ready": true, "restartCount": 0, "started": true,
+               "image": format!("registry.example.com/team/{n}:v1"),
+               "imageID": format!("registry.example.com/team/{n}@sha256:{:064x}", i),
+               "containerID": format!("containerd://{:064x}", i * 31 + 7),
+               "state": {"running": {"startedAt": "2024-05-01T10:00:00Z"}}})
+    };
+    json!({
+        "metadata": {
+            "name": name,
+            "generateName": format!("web-{:05}-7d9c", i / 100),
+            "labels": {"app": "web", "pod-template-hash": "7d9c5b8f4", "tier": "frontend",
+                       "shard": (i % 10).to_string(), "version": "v1"},
+            "annotations": {"kubectl.kubernetes.io/restartedAt": "2024-05-01T10:00:00Z",
+                            "prometheus.io/scrape": "true", "prometheus.io/port": "9090"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                 "name": format!("web-{:05}-7d9c", i / 100),
+                                 "uid": format!("6f1e2d3c-{:04x}-4b5a-9c8d-7e6f5a4b3c2d", i / 100),
+                                 "controller": true, "blockOwnerDeletion": true}],
+        },
+        "spec": {
+            "containers": [container("app", 8080), container("sidecar", 8081)],
+            "volumes": [{"name": "config", "configMap": {"name": "web-config", "defaultMode": 420}},
+                        {"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [
+                            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}],
+            "nodeName": format!("node-{}", i % 50),
+            "serviceAccountName": "web",
+            "priority": 0,
+        },
+        "status": {
+            "phase": "Running",
+            "conditions": [
+                {"type": "Initialized", "status": "True", "lastTransitionTime": "2024-05-01T10:00:00Z"},
+                {"type": "Ready", "status": "True", "lastTransitionTime": "2024-05-01T10:00:05Z"},
+                {"type": "ContainersReady", "status": "True", "lastTransitionTime": "2024-05-01T10:00:05Z"},
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2024-05-01T10:00:00Z"}],
+            "hostIP": format!("10.0.{}.{}", i % 50, 10),
+            "podIP": format!("10.244.{}.{}", (i / 250) % 256, i % 250),
+            "podIPs": [{"ip": format!("10.244.{}.{}", (i / 250) % 256, i % 250)}],
+            "startTime": "2024-05-01T10:00:00Z",
+            "qosClass": "Burstable",
+            "containerStatuses": [status("app"), status("sidecar")],
+        },
+    })
 }
 
 async fn open(addr: SocketAddr, path: &str) -> Incoming {
@@ -92,6 +168,39 @@ fn list(c: &mut Criterion) {
     g.throughput(Throughput::Elements((LIST_PODS / 10) as u64));
     g.bench_function("100k_pods_label_selector_10pct", |b| {
         b.iter(|| rt.block_on(drain(addr, "/api/v1/pods?labelSelector=shard%3D3")))
+    });
+    g.finish();
+    rt.block_on(server.shutdown());
+}
+
+/// The informer's initial sync of 10,000 realistic pods: a full LIST, and a watch with
+/// `sendInitialEvents=true` read up to its initial-events-end bookmark.
+fn realistic_sync(c: &mut Criterion) {
+    let rt = runtime();
+    let server = rt.block_on(TestServer::builder().start()).unwrap();
+    for i in 0..REALISTIC_PODS {
+        server
+            .create("/api/v1/namespaces/default/pods", realistic_pod(i))
+            .unwrap();
+    }
+    let addr = server.addr();
+    let bytes = rt.block_on(drain(addr, "/api/v1/pods"));
+    eprintln!("list body: {bytes} bytes for {REALISTIC_PODS} realistic pods");
+    let watch_list = "/api/v1/pods?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=&allowWatchBookmarks=true";
+    let mut g = c.benchmark_group("realistic");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(REALISTIC_PODS as u64));
+    g.bench_function("10k_pods_list", |b| {
+        b.iter(|| rt.block_on(drain(addr, "/api/v1/pods")))
+    });
+    g.bench_function("10k_pods_watch_send_initial_events", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut body = open(addr, watch_list).await;
+                // Every initial pod as ADDED, then the initial-events-end bookmark.
+                read_events(&mut body, REALISTIC_PODS + 1).await;
+            })
+        })
     });
     g.finish();
     rt.block_on(server.shutdown());
@@ -163,5 +272,5 @@ fn watch_fanout(c: &mut Criterion) {
     rt.block_on(server.shutdown());
 }
 
-criterion_group!(benches, list, watch_fanout);
+criterion_group!(benches, list, watch_fanout, realistic_sync);
 criterion_main!(benches);

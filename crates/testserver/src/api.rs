@@ -195,7 +195,7 @@ async fn resource_request(
             if table {
                 return Ok(body::json(200, &table::object_table(&r.res, &obj)));
             }
-            Ok(body::json(200, &obj))
+            Ok(body::stored(200, &obj))
         }
         Verb::List => {
             let page = list::list(store, scope, &opts)?;
@@ -238,14 +238,14 @@ async fn resource_request(
             let bytes = read_body(shared, req).await?;
             let obj = objects::create(store, scope, parse_json(&bytes)?)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::json(201, &obj))
+            Ok(body::stored(201, &obj))
         }
         Verb::Update => {
             require_json(&content_type(&req))?;
             let bytes = read_body(shared, req).await?;
             let obj = objects::update(store, scope, &name, parse_json(&bytes)?, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::json(200, &obj))
+            Ok(body::stored(200, &obj))
         }
         Verb::Patch => {
             let ct = content_type(&req);
@@ -254,7 +254,7 @@ async fn resource_request(
             let bytes = read_body(shared, req).await?;
             let (obj, created) = objects::patch(store, scope, &name, kind, &bytes, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::json(if created { 201 } else { 200 }, &obj))
+            Ok(body::stored(if created { 201 } else { 200 }, &obj))
         }
         Verb::Delete | Verb::DeleteCollection => {
             let ct = content_type(&req);

@@ -1,8 +1,10 @@
 //! HTTP response bodies: small JSON documents, `Status` errors, and streamed lists.
 //!
-//! A LIST is written item by item: [`list_body`] yields the list header, then each item
-//! serialized on its own into chunks of about 64 KiB, then the closing bracket, so a list of
-//! 100,000 pods never becomes one giant string.
+//! A LIST is written item by item: [`list_body`] yields the list header, then each item's
+//! cached JSON ([`StoredObject::write_json`], serialized once per stored object and reused by
+//! every LIST, GET and watch) copied into chunks of about 64 KiB, then the closing bracket, so a
+//! list of 100,000 pods never becomes one giant string. Single stored objects go out as their
+//! cached bytes through [`stored`].
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -13,11 +15,10 @@ use http::{Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
-use serde::Serialize;
-use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::status::ApiError;
+use crate::store::StoredObject;
 
 /// Error type of response bodies; a streamed body that yields one aborts the connection.
 pub(crate) type BodyError = std::io::Error;
@@ -51,6 +52,14 @@ pub(crate) fn json(code: u16, value: &Value) -> Response<Body> {
     response(code, full(bytes))
 }
 
+/// A stored object response: its cached JSON, the same bytes [`json`] would write.
+pub(crate) fn stored(code: u16, object: &StoredObject) -> Response<Body> {
+    match object.json() {
+        Ok(bytes) => response(code, full(bytes)),
+        Err(_) => json(code, object),
+    }
+}
+
 /// A `Status` error response, with `Retry-After` when the error carries one.
 pub(crate) fn error(err: &ApiError) -> Response<Body> {
     let mut resp = json(err.code, &err.to_status());
@@ -61,33 +70,12 @@ pub(crate) fn error(err: &ApiError) -> Response<Body> {
     resp
 }
 
-/// Serializes an object without `kind` and `apiVersion`, as list items of built-in kinds are.
-pub(crate) struct WithoutTypeMeta<'a>(pub &'a Value);
-
-impl Serialize for WithoutTypeMeta<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Object(map) => {
-                let mut out = serializer.serialize_map(None)?;
-                for (k, v) in map
-                    .iter()
-                    .filter(|(k, _)| *k != "kind" && *k != "apiVersion")
-                {
-                    out.serialize_entry(k, v)?;
-                }
-                out.end()
-            }
-            other => other.serialize(serializer),
-        }
-    }
-}
-
 const CHUNK: usize = 64 * 1024;
 
 /// Yields a list document in chunks: header, items, footer.
 struct ListChunks {
     header: Option<Vec<u8>>,
-    items: std::vec::IntoIter<Arc<Value>>,
+    items: std::vec::IntoIter<Arc<StoredObject>>,
     strip_type_meta: bool,
     first: bool,
     done: bool,
@@ -114,12 +102,7 @@ impl Iterator for ListChunks {
                 buf.push(b',');
             }
             self.first = false;
-            let written = if self.strip_type_meta {
-                serde_json::to_writer(&mut buf, &WithoutTypeMeta(&item))
-            } else {
-                serde_json::to_writer(&mut buf, &*item)
-            };
-            if let Err(e) = written {
+            if let Err(e) = item.write_json(&mut buf, self.strip_type_meta) {
                 return Some(Err(std::io::Error::other(e)));
             }
         }
@@ -132,7 +115,7 @@ pub(crate) fn list_body(
     kind: &str,
     api_version: &str,
     metadata: &Map<String, Value>,
-    items: Vec<Arc<Value>>,
+    items: Vec<Arc<StoredObject>>,
     strip_type_meta: bool,
 ) -> Body {
     let mut header = Vec::with_capacity(CHUNK + 4096);
@@ -155,12 +138,117 @@ pub(crate) fn list_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Serialize;
+    use serde::ser::{SerializeMap, Serializer};
     use serde_json::json;
+
+    /// How list items of built-in kinds were serialized before the cache: without `kind` and
+    /// `apiVersion`, straight from the `Value`.
+    struct WithoutTypeMeta<'a>(&'a Value);
+
+    impl Serialize for WithoutTypeMeta<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                Value::Object(map) => {
+                    let mut out = serializer.serialize_map(None)?;
+                    for (k, v) in map
+                        .iter()
+                        .filter(|(k, _)| *k != "kind" && *k != "apiVersion")
+                    {
+                        out.serialize_entry(k, v)?;
+                    }
+                    out.end()
+                }
+                other => other.serialize(serializer),
+            }
+        }
+    }
+
+    /// The list body as it was written before the cache: every item serialized from its
+    /// `Value` (`serde_json::to_vec`).
+    fn old_list_body(
+        kind: &str,
+        api_version: &str,
+        metadata: &Map<String, Value>,
+        items: &[Value],
+        strip_type_meta: bool,
+    ) -> Vec<u8> {
+        let head = json!({"kind": kind, "apiVersion": api_version, "metadata": metadata});
+        let mut out = serde_json::to_vec(&head).unwrap_or_default();
+        out.pop();
+        out.extend_from_slice(b",\"items\":[");
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let bytes = if strip_type_meta {
+                serde_json::to_vec(&WithoutTypeMeta(item))
+            } else {
+                serde_json::to_vec(item)
+            };
+            out.extend(bytes.unwrap_or_default());
+        }
+        out.extend_from_slice(b"]}");
+        out
+    }
+
+    fn stored_items(values: &[Value]) -> Vec<Arc<StoredObject>> {
+        values
+            .iter()
+            .map(|v| Arc::new(StoredObject::new(v.clone())))
+            .collect()
+    }
+
+    async fn collect(body: Body) -> Vec<u8> {
+        body.collect()
+            .await
+            .map(|b| b.to_bytes().to_vec())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn cached_list_bodies_are_byte_for_byte_the_old_ones() {
+        // Enough items for several 64 KiB chunks, with keys around the type meta.
+        let values: Vec<Value> = (0..2000)
+            .map(|i| {
+                json!({"apiVersion": "v1", "binaryData": {"b": "AA=="}, "data": {"i": i.to_string(), "s": "\"q\" \u{263a}"},
+                       "kind": "ConfigMap", "metadata": {"name": format!("cm-{i}"), "resourceVersion": (i + 7).to_string()}})
+            })
+            .collect();
+        let mut meta = Map::new();
+        meta.insert("resourceVersion".into(), json!("2007"));
+        meta.insert("continue".into(), json!("token"));
+        meta.insert("remainingItemCount".into(), json!(12));
+        for strip in [true, false] {
+            let items = stored_items(&values);
+            // Twice: first filling the caches, then reading them.
+            for _ in 0..2 {
+                let body = list_body("ConfigMapList", "v1", &meta, items.clone(), strip);
+                let want = old_list_body("ConfigMapList", "v1", &meta, &values, strip);
+                assert!(collect(body).await == want, "strip_type_meta={strip}");
+            }
+        }
+        let empty = list_body("ConfigMapList", "v1", &Map::new(), Vec::new(), true);
+        assert_eq!(
+            collect(empty).await,
+            old_list_body("ConfigMapList", "v1", &Map::new(), &[], true)
+        );
+    }
+
+    #[tokio::test]
+    async fn single_objects_are_their_serde_json_bytes() {
+        let v = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}});
+        let resp = stored(200, &StoredObject::new(v.clone()));
+        assert_eq!(
+            collect(resp.into_body()).await,
+            serde_json::to_vec(&v).unwrap_or_default()
+        );
+    }
 
     #[tokio::test]
     async fn streamed_list_is_valid_json_without_item_type_meta() {
-        let items: Vec<Arc<Value>> = (0..3000)
-            .map(|i| Arc::new(json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": format!("p{i}")}})))
+        let items: Vec<Arc<StoredObject>> = (0..3000)
+            .map(|i| Arc::new(StoredObject::new(json!({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": format!("p{i}")}}))))
             .collect();
         let mut meta = Map::new();
         meta.insert("resourceVersion".into(), json!("7"));

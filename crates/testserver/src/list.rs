@@ -13,6 +13,9 @@
 //! from the same consistent snapshot; once history moves past it, the token gets 410 Expired
 //! with a fresh token (`rv: -1`) to continue inconsistently from the latest state.
 //!
+//! A page holds the stored objects themselves (`Arc<StoredObject>`, no copies); the response
+//! writes each one's cached JSON (see `body::list_body`), or builds a Table from the values.
+//!
 //! Differs from Go: a too-large resourceVersion is answered with 504 at once rather than after
 //! waiting up to three seconds for the cache to catch up, since nothing lags here.
 
@@ -26,13 +29,13 @@ use crate::defaults::meta_str;
 use crate::objects::Scope;
 use crate::query::{ListOptions, RvMatch};
 use crate::status::ApiError;
-use crate::store::{ObjectKey, RvError, Store};
+use crate::store::{ObjectKey, RvError, Store, StoredObject};
 
 /// One page of a list.
 #[derive(Debug)]
 pub(crate) struct ListPage {
     pub rv: u64,
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Arc<StoredObject>>,
     pub continue_token: Option<String>,
     pub remaining: Option<u64>,
 }
@@ -155,7 +158,7 @@ pub(crate) fn list(
         }
     };
     let selecting = !opts.labels.is_empty() || !opts.fields.is_empty();
-    let matches = |o: &Arc<Value>| opts.labels.matches(o) && opts.fields.matches(o);
+    let matches = |o: &Arc<StoredObject>| opts.labels.matches(o) && opts.fields.matches(o);
     let too_old_or_new = |e: RvError| match e {
         RvError::TooOld { .. } => {
             ApiError::expired("The resourceVersion for the provided list is too old.")
@@ -209,7 +212,7 @@ pub(crate) fn list(
 
 /// One page cut from a key-ordered sequence of objects.
 struct Cut {
-    items: Vec<Arc<Value>>,
+    items: Vec<Arc<StoredObject>>,
     /// More matching objects follow.
     more: bool,
     /// How many objects follow, when known exactly (no selector, as the API server).
@@ -217,10 +220,10 @@ struct Cut {
 }
 
 fn paginate<'a>(
-    mut iter: impl Iterator<Item = &'a Arc<Value>>,
+    mut iter: impl Iterator<Item = &'a Arc<StoredObject>>,
     limit: usize,
     selecting: bool,
-    matches: &impl Fn(&Arc<Value>) -> bool,
+    matches: &impl Fn(&Arc<StoredObject>) -> bool,
 ) -> Cut {
     let mut items = Vec::with_capacity(limit.min(1024));
     for o in iter.by_ref() {

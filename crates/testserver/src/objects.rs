@@ -21,7 +21,7 @@ use crate::patch::{self, PatchType};
 use crate::resources::ResourceInfo;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::{self, ApiError};
-use crate::store::{ObjectKey, Store, Txn};
+use crate::store::{ObjectKey, Store, StoredObject, Txn};
 
 /// Storage key of the namespaces resource.
 pub(crate) const NAMESPACES: &str = "/namespaces";
@@ -116,7 +116,11 @@ fn check_namespace(txn: &Txn<'_>, scope: Scope<'_>) -> Result<(), ApiError> {
 }
 
 /// Creates an object (POST): 201 semantics.
-pub(crate) fn create(store: &Store, scope: Scope<'_>, body: Value) -> Result<Arc<Value>, ApiError> {
+pub(crate) fn create(
+    store: &Store,
+    scope: Scope<'_>,
+    body: Value,
+) -> Result<Arc<StoredObject>, ApiError> {
     let mut map = into_map(body, scope.res)?;
     place_in_namespace(scope, &mut map)?;
     let (name, generate) = with_metadata(&mut map, |meta| {
@@ -179,7 +183,11 @@ pub(crate) fn create(store: &Store, scope: Scope<'_>, body: Value) -> Result<Arc
 }
 
 /// Reads one object (GET).
-pub(crate) fn get(store: &Store, scope: Scope<'_>, name: &str) -> Result<Arc<Value>, ApiError> {
+pub(crate) fn get(
+    store: &Store,
+    scope: Scope<'_>,
+    name: &str,
+) -> Result<Arc<StoredObject>, ApiError> {
     store
         .get(&scope.res.key, &scope.key(name))
         .ok_or_else(|| ApiError::not_found(&scope.res.plural, name))
@@ -199,7 +207,7 @@ pub(crate) fn update(
     name: &str,
     body: Value,
     part: Part,
-) -> Result<Arc<Value>, ApiError> {
+) -> Result<Arc<StoredObject>, ApiError> {
     let mut map = into_map(body, scope.res)?;
     place_in_namespace(scope, &mut map)?;
     let body_name = with_metadata(&mut map, |m| {
@@ -233,7 +241,7 @@ fn create_in_txn(
     txn: &mut Txn<'_>,
     scope: Scope<'_>,
     object: Value,
-) -> Result<Arc<Value>, ApiError> {
+) -> Result<Arc<StoredObject>, ApiError> {
     let Value::Object(mut map) = object else {
         return Err(ApiError::bad_request("object expected"));
     };
@@ -264,15 +272,15 @@ fn create_in_txn(
 fn write_update(
     txn: &mut Txn<'_>,
     scope: Scope<'_>,
-    existing: &Arc<Value>,
+    existing: &Arc<StoredObject>,
     mut map: Map<String, Value>,
     part: Part,
-) -> Result<Arc<Value>, ApiError> {
+) -> Result<Arc<StoredObject>, ApiError> {
     let res = scope.res;
     let name = meta_str(existing, "name").to_owned();
     let mut new = match part {
         Part::Status => {
-            let mut base = match (**existing).clone() {
+            let mut base = match existing.value().clone() {
                 Value::Object(m) => m,
                 _ => Map::new(),
             };
@@ -320,7 +328,7 @@ fn write_update(
         });
     }
     let new = Value::Object(new);
-    if new == **existing {
+    if new == *existing.value() {
         return Ok(Arc::clone(existing));
     }
     let key = scope.key(&name);
@@ -357,7 +365,7 @@ pub(crate) fn update_scale(
             return Err(ApiError::conflict(&scope.res.plural, name));
         }
         let replicas = crate::scale::replicas(&wanted)?;
-        let mut map = match (*existing).clone() {
+        let mut map = match existing.value().clone() {
             Value::Object(m) => m,
             _ => Map::new(),
         };
@@ -379,7 +387,7 @@ pub(crate) fn patch(
     kind: PatchType,
     body: &[u8],
     part: Part,
-) -> Result<(Arc<Value>, bool), ApiError> {
+) -> Result<(Arc<StoredObject>, bool), ApiError> {
     let patch_doc = patch::parse(body)?;
     scope.write(store, |txn| {
         let key = scope.key(name);
@@ -427,7 +435,7 @@ fn delete_in_txn(
     scope: Scope<'_>,
     name: &str,
     options: Option<&Value>,
-) -> Result<(Value, Arc<Value>), ApiError> {
+) -> Result<(Value, Arc<StoredObject>), ApiError> {
     let res = scope.res;
     let key = scope.key(name);
     let existing = txn
@@ -453,9 +461,9 @@ fn delete_in_txn(
         .is_some_and(|f| !f.is_empty());
     if has_finalizers {
         if existing.pointer("/metadata/deletionTimestamp").is_some() {
-            return Ok(((*existing).clone(), existing));
+            return Ok((existing.value().clone(), existing));
         }
-        let mut marked = (*existing).clone();
+        let mut marked = existing.value().clone();
         if let Some(map) = marked.as_object_mut() {
             with_metadata(map, |m| {
                 m.insert("deletionTimestamp".into(), json!(defaults::now_rfc3339()));
@@ -463,12 +471,12 @@ fn delete_in_txn(
             });
         }
         let stored = txn.put(&res.key, key, marked);
-        return Ok(((*stored).clone(), stored));
+        return Ok((stored.value().clone(), stored));
     }
     if res.kind == "Pod" && res.group.is_empty() {
         // Pods are deleted gracefully: MODIFIED with a deletionTimestamp, then (with no kubelet
         // to wait for) DELETED at once, as the API server does for unscheduled pods.
-        let mut marked = (*existing).clone();
+        let mut marked = existing.value().clone();
         if let Some(map) = marked.as_object_mut() {
             with_metadata(map, |m| {
                 m.insert("deletionTimestamp".into(), json!(defaults::now_rfc3339()));
@@ -490,7 +498,7 @@ fn delete_in_txn(
         }
     }
     let body = if res.returns_deleted_object {
-        (*removed).clone()
+        removed.value().clone()
     } else {
         status::success_status(name, &res.group, &res.plural, meta_str(&removed, "uid"))
     };
@@ -521,7 +529,7 @@ pub(crate) fn delete_collection(
             };
             delete_in_txn(txn, inner, &name, options)?;
             // Listed as they were before deletion, as the API server does.
-            let mut item = (**obj).clone();
+            let mut item = obj.value().clone();
             if !scope.res.custom
                 && let Some(m) = item.as_object_mut()
             {

@@ -262,7 +262,7 @@ impl TestServer {
         };
         let created = objects::create(&self.shared.store, scope, object)?;
         crate::crd::serve_if_crd(&self.shared, scope, &created);
-        Ok((*created).clone())
+        Ok(created.value().clone())
     }
 
     /// Reads an object at a path such as `/api/v1/namespaces/default/pods/web`.
@@ -273,11 +273,12 @@ impl TestServer {
             namespace: r.namespace.as_deref(),
             dry_run: false,
         };
-        Ok((*objects::get(
+        Ok(objects::get(
             &self.shared.store,
             scope,
             r.name.as_deref().unwrap_or_default(),
-        )?)
+        )?
+        .value()
         .clone())
     }
 
@@ -297,7 +298,11 @@ impl TestServer {
             Part::Main
         };
         let name = r.name.as_deref().unwrap_or_default();
-        Ok((*objects::update(&self.shared.store, scope, name, object, part)?).clone())
+        Ok(
+            objects::update(&self.shared.store, scope, name, object, part)?
+                .value()
+                .clone(),
+        )
     }
 
     /// Deletes an object as DELETE would; returns the response body.
@@ -325,7 +330,7 @@ impl TestServer {
             dry_run: false,
         };
         let page = list::list(&self.shared.store, scope, &ListOptions::default())?;
-        Ok(page.items.iter().map(|o| (**o).clone()).collect())
+        Ok(page.items.iter().map(|o| o.value().clone()).collect())
     }
 
     /// Number of objects of a resource (plural name, core group first), e.g. `"pods"`.

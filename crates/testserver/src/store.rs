@@ -6,16 +6,147 @@
 //! [`StoredEvent`] to the history and broadcasts it, all under the lock, so watchers see events
 //! in resourceVersion order and a subscription taken under the lock misses nothing.
 //!
+//! Stored objects are [`StoredObject`]s behind an `Arc`: immutable once stored (a write stores a
+//! new one and never changes the old), each with its compact JSON computed on first use and
+//! cached, like the API server's `cachingObject` in its watch cache. A LIST, a GET or any number
+//! of watchers then copy the same bytes instead of serializing the object again; history,
+//! snapshots and subscriptions share the objects, and so their caches, by `Arc`.
+//!
 //! Reads at an older resourceVersion are served by rolling the current state back with the
 //! history: the state at `rv` is the current state with, for each key changed after `rv`, the
 //! `prev` object of the first such change. That is possible for any `rv >= floor`; older reads
 //! get 410 Expired, as after an etcd compaction.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ops::{Deref, Range};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
+
+/// An object as stored: its `Value` and, once first asked for, its compact JSON.
+///
+/// Immutable: there is no way to reach the `Value` mutably, so the cached bytes always match
+/// it. Code that changes an object clones the `Value` and stores a new `StoredObject`.
+pub(crate) struct StoredObject {
+    value: Value,
+    encoded: OnceLock<Encoded>,
+}
+
+/// An object's compact JSON (exactly `serde_json::to_vec(&value)`), with what it takes to
+/// write the object without `kind` and `apiVersion`.
+struct Encoded {
+    json: Bytes,
+    /// When the object has `kind` or `apiVersion`: the runs of `json` that remain without
+    /// them. Each run is whole `"key":value` entries joined by commas; the object without type
+    /// meta is `{`, the runs joined by commas, `}`. `None`: the same as `json`.
+    untyped_runs: Option<Vec<Range<usize>>>,
+}
+
+impl StoredObject {
+    /// Wraps `value`; nothing is serialized until the JSON is first needed.
+    pub fn new(value: Value) -> Self {
+        StoredObject {
+            value,
+            encoded: OnceLock::new(),
+        }
+    }
+
+    /// The object.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+
+    /// The cached encoding, computing it on first use. Two threads racing here may both
+    /// serialize; one result is kept. Errors are not cached (serializing a `Value` into memory
+    /// does not fail in practice).
+    fn encoded(&self) -> serde_json::Result<&Encoded> {
+        if let Some(e) = self.encoded.get() {
+            return Ok(e);
+        }
+        let e = encode(&self.value)?;
+        Ok(self.encoded.get_or_init(|| e))
+    }
+
+    /// The object's compact JSON, byte for byte `serde_json::to_vec(self.value())`.
+    pub fn json(&self) -> serde_json::Result<Bytes> {
+        self.encoded().map(|e| e.json.clone())
+    }
+
+    /// Appends the object's compact JSON to `buf`; with `without_type_meta`, leaves out the
+    /// top-level `kind` and `apiVersion` entries, as list items of built-in kinds are written.
+    pub fn write_json(&self, buf: &mut Vec<u8>, without_type_meta: bool) -> serde_json::Result<()> {
+        let e = self.encoded()?;
+        match (&e.untyped_runs, without_type_meta) {
+            (Some(runs), true) => {
+                buf.push(b'{');
+                for (i, run) in runs.iter().enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    buf.extend_from_slice(e.json.get(run.clone()).unwrap_or_default());
+                }
+                buf.push(b'}');
+            }
+            _ => buf.extend_from_slice(&e.json),
+        }
+        Ok(())
+    }
+}
+
+/// Serializes `value` as `serde_json::to_vec` does, entry by entry for an object so the
+/// positions of `kind` and `apiVersion` are known. serde_json's compact map output is `{`,
+/// the `"key":value` entries joined by commas, `}`, which this reproduces.
+fn encode(value: &Value) -> serde_json::Result<Encoded> {
+    let Value::Object(map) = value else {
+        return Ok(Encoded {
+            json: Bytes::from(serde_json::to_vec(value)?),
+            untyped_runs: None,
+        });
+    };
+    let mut buf = Vec::with_capacity(1024);
+    buf.push(b'{');
+    let mut runs = Vec::new();
+    let mut run: Option<Range<usize>> = None;
+    let mut has_type_meta = false;
+    for (i, (k, v)) in map.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        let start = buf.len();
+        serde_json::to_writer(&mut buf, k)?;
+        buf.push(b':');
+        serde_json::to_writer(&mut buf, v)?;
+        let end = buf.len();
+        if k == "kind" || k == "apiVersion" {
+            has_type_meta = true;
+            runs.extend(run.take());
+        } else {
+            run = Some(run.map_or(start..end, |r| r.start..end));
+        }
+    }
+    runs.extend(run);
+    buf.push(b'}');
+    Ok(Encoded {
+        json: Bytes::from(buf),
+        untyped_runs: has_type_meta.then_some(runs),
+    })
+}
+
+impl Deref for StoredObject {
+    type Target = Value;
+
+    fn deref(&self) -> &Value {
+        &self.value
+    }
+}
+
+impl std::fmt::Debug for StoredObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value.fmt(f)
+    }
+}
 
 /// `(namespace, name)`; the namespace is empty for cluster-scoped objects. Sorting by this key
 /// gives the API server's list order (etcd key order).
@@ -38,9 +169,9 @@ pub(crate) struct StoredEvent {
     pub kind: EventType,
     pub key: ObjectKey,
     /// The object after the change; for `Deleted`, the last state with the deletion's rv.
-    pub object: Arc<Value>,
+    pub object: Arc<StoredObject>,
     /// The object before the change (`None` for `Added`).
-    pub prev: Option<Arc<Value>>,
+    pub prev: Option<Arc<StoredObject>>,
 }
 
 /// Why a read at a given resourceVersion cannot be served.
@@ -55,7 +186,7 @@ pub(crate) enum RvError {
 /// Objects of one resource at one resourceVersion, in key order.
 pub(crate) struct Snapshot {
     pub rv: u64,
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Arc<StoredObject>>,
 }
 
 /// A watch subscription taken atomically with the state it starts from.
@@ -65,13 +196,13 @@ pub(crate) struct Subscription {
     /// Events to replay before live ones (watch from a resourceVersion).
     pub backlog: Vec<Arc<StoredEvent>>,
     /// Current objects (watch from `""`/`"0"` or with `sendInitialEvents`).
-    pub initial: Vec<Arc<Value>>,
+    pub initial: Vec<Arc<StoredObject>>,
     pub live: broadcast::Receiver<Arc<StoredEvent>>,
 }
 
 struct Inner {
     rv: u64,
-    tables: HashMap<Arc<str>, BTreeMap<ObjectKey, Arc<Value>>>,
+    tables: HashMap<Arc<str>, BTreeMap<ObjectKey, Arc<StoredObject>>>,
     /// Invariant: holds exactly the events with `floor < rv <= self.rv`, oldest first, and at
     /// most `window` of them.
     history: VecDeque<Arc<StoredEvent>>,
@@ -150,7 +281,7 @@ impl Store {
     }
 
     /// One object.
-    pub fn get(&self, resource: &str, key: &ObjectKey) -> Option<Arc<Value>> {
+    pub fn get(&self, resource: &str, key: &ObjectKey) -> Option<Arc<StoredObject>> {
         self.lock()
             .tables
             .get(resource)
@@ -187,7 +318,7 @@ impl Store {
             return Ok(Snapshot { rv: at, items });
         }
         // Roll back: the first change after `at` to each key tells its state at `at`.
-        let mut overlay: BTreeMap<ObjectKey, Option<Arc<Value>>> = BTreeMap::new();
+        let mut overlay: BTreeMap<ObjectKey, Option<Arc<StoredObject>>> = BTreeMap::new();
         for ev in inner
             .history
             .iter()
@@ -197,10 +328,11 @@ impl Store {
                 overlay.insert(ev.key.clone(), ev.prev.clone());
             }
         }
-        let mut merged: BTreeMap<ObjectKey, Arc<Value>> = range(table, namespace, start_after)
-            .filter(|(k, _)| in_range(k) && !overlay.contains_key(*k))
-            .map(|(k, v)| (k.clone(), Arc::clone(v)))
-            .collect();
+        let mut merged: BTreeMap<ObjectKey, Arc<StoredObject>> =
+            range(table, namespace, start_after)
+                .filter(|(k, _)| in_range(k) && !overlay.contains_key(*k))
+                .map(|(k, v)| (k.clone(), Arc::clone(v)))
+                .collect();
         merged.extend(overlay.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
         Ok(Snapshot {
             rv: at,
@@ -215,7 +347,7 @@ impl Store {
         resource: &str,
         namespace: Option<&str>,
         start_after: Option<&ObjectKey>,
-        f: impl FnOnce(&mut dyn Iterator<Item = &Arc<Value>>) -> T,
+        f: impl FnOnce(&mut dyn Iterator<Item = &Arc<StoredObject>>) -> T,
     ) -> (u64, T) {
         let inner = self.lock();
         let empty = BTreeMap::new();
@@ -301,10 +433,10 @@ impl Store {
 
 /// The keys of `table` in `namespace` (all when `None`) after `start_after`.
 fn range<'a>(
-    table: &'a BTreeMap<ObjectKey, Arc<Value>>,
+    table: &'a BTreeMap<ObjectKey, Arc<StoredObject>>,
     namespace: Option<&str>,
     start_after: Option<&ObjectKey>,
-) -> Box<dyn Iterator<Item = (&'a ObjectKey, &'a Arc<Value>)> + 'a> {
+) -> Box<dyn Iterator<Item = (&'a ObjectKey, &'a Arc<StoredObject>)> + 'a> {
     use std::ops::Bound;
     let lower = match (namespace, start_after) {
         (_, Some(s)) => Bound::Excluded(s.clone()),
@@ -327,7 +459,7 @@ impl Txn<'_> {
     }
 
     /// One object.
-    pub fn get(&self, resource: &str, key: &ObjectKey) -> Option<Arc<Value>> {
+    pub fn get(&self, resource: &str, key: &ObjectKey) -> Option<Arc<StoredObject>> {
         self.inner
             .tables
             .get(resource)
@@ -336,7 +468,7 @@ impl Txn<'_> {
     }
 
     /// Every object of `resource` in `namespace` (all when `None`), in key order.
-    pub fn list(&self, resource: &str, namespace: Option<&str>) -> Vec<Arc<Value>> {
+    pub fn list(&self, resource: &str, namespace: Option<&str>) -> Vec<Arc<StoredObject>> {
         self.inner
             .tables
             .get(resource)
@@ -356,11 +488,16 @@ impl Txn<'_> {
 
     /// Stores `object` under a new resourceVersion (written into `metadata.resourceVersion`)
     /// and records ADDED or MODIFIED.
-    pub fn put(&mut self, resource: &Arc<str>, key: ObjectKey, mut object: Value) -> Arc<Value> {
+    pub fn put(
+        &mut self,
+        resource: &Arc<str>,
+        key: ObjectKey,
+        mut object: Value,
+    ) -> Arc<StoredObject> {
         self.inner.rv += 1;
         let rv = self.inner.rv;
         set_rv(&mut object, rv);
-        let object = Arc::new(object);
+        let object = Arc::new(StoredObject::new(object));
         let prev = self
             .inner
             .tables
@@ -385,13 +522,13 @@ impl Txn<'_> {
 
     /// Removes an object under a new resourceVersion and records DELETED; returns the last
     /// state stamped with the deletion's resourceVersion.
-    pub fn remove(&mut self, resource: &Arc<str>, key: &ObjectKey) -> Option<Arc<Value>> {
+    pub fn remove(&mut self, resource: &Arc<str>, key: &ObjectKey) -> Option<Arc<StoredObject>> {
         let prev = self.inner.tables.get_mut(resource)?.remove(key)?;
         self.inner.rv += 1;
         let rv = self.inner.rv;
-        let mut last = (*prev).clone();
+        let mut last = prev.value().clone();
         set_rv(&mut last, rv);
-        let last = Arc::new(last);
+        let last = Arc::new(StoredObject::new(last));
         self.record(StoredEvent {
             rv,
             resource: Arc::clone(resource),
@@ -433,6 +570,76 @@ mod tests {
 
     fn obj(name: &str, v: i64) -> Value {
         json!({"metadata": {"name": name, "namespace": "ns"}, "v": v})
+    }
+
+    /// The old way list items of built-in kinds were written: `WithoutTypeMeta` in body.rs.
+    fn old_without_type_meta(v: &Value) -> Vec<u8> {
+        match v {
+            Value::Object(m) => {
+                let mut m = m.clone();
+                m.remove("kind");
+                m.remove("apiVersion");
+                serde_json::to_vec(&m).unwrap_or_default()
+            }
+            other => serde_json::to_vec(other).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn cached_json_is_byte_for_byte_serde_json() {
+        let values = [
+            json!({}),
+            json!({"kind": "Pod"}),
+            json!({"apiVersion": "v1", "kind": "Pod"}),
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a\"b": "\u{e9}\n"}}, "spec": {"x": [1, 2.5, null, true]}}),
+            // Keys sorting before and between the type meta, as in ConfigMaps and Secrets.
+            json!({"apiVersion": "v1", "binaryData": {"k": "AA=="}, "data": {"a": "b"}, "immutable": false, "kind": "ConfigMap", "metadata": {}}),
+            json!({"aaa": 1, "apiVersion": "v1", "b": 2, "kind": "X", "z": {}}),
+            json!({"metadata": {"name": "no-type-meta"}}),
+            json!([1, {"kind": "nested"}]),
+            json!("a string"),
+            json!(null),
+        ];
+        for v in values {
+            let stored = StoredObject::new(v.clone());
+            for _ in 0..2 {
+                // First call fills the cache, the second reads it.
+                let old = serde_json::to_vec(&v).unwrap_or_default();
+                assert_eq!(stored.json().ok().as_deref(), Some(&old[..]), "{v}");
+                let mut full = Vec::new();
+                assert!(stored.write_json(&mut full, false).is_ok());
+                assert_eq!(full, old, "{v}");
+                let mut untyped = b"prefix".to_vec();
+                assert!(stored.write_json(&mut untyped, true).is_ok());
+                let mut want = b"prefix".to_vec();
+                want.extend(old_without_type_meta(&v));
+                assert_eq!(
+                    String::from_utf8_lossy(&untyped),
+                    String::from_utf8_lossy(&want)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn writes_store_new_objects_and_keep_old_ones_and_their_caches() {
+        let store = Store::new(1, 100, 16);
+        let r: Arc<str> = Arc::from("/pods");
+        let first = store.write(|t| t.put(&r, key("a"), obj("a", 1)));
+        let first_json = first.json().unwrap_or_default();
+        let second = store.write(|t| t.put(&r, key("a"), obj("a", 2)));
+        let deleted = store.write(|t| t.remove(&r, &key("a")));
+        // The old object and its bytes are untouched; the new ones serialize themselves.
+        assert_eq!(first.json().unwrap_or_default(), first_json);
+        assert_eq!(
+            first.json().ok().map(|b| b.to_vec()),
+            serde_json::to_vec(first.value()).ok()
+        );
+        for o in [Some(second), deleted] {
+            let o = o.map(|o| (o.json().ok(), serde_json::to_vec(o.value()).ok()));
+            assert!(matches!(o, Some((Some(a), Some(b))) if a == b));
+        }
+        assert_eq!(first["v"], 1);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::defaults::{age_seconds, meta_str};
 use crate::resources::ResourceInfo;
+use crate::store::StoredObject;
 
 /// Whether an `Accept` header asks for a Table.
 pub(crate) fn wants_table(accept: &str) -> bool {
@@ -160,7 +161,7 @@ fn row(kind: &str, obj: &Value) -> Value {
 /// A Table of `items` with the given list metadata.
 pub(crate) fn list_table(
     res: &ResourceInfo,
-    items: &[Arc<Value>],
+    items: &[Arc<StoredObject>],
     metadata: Map<String, Value>,
 ) -> Value {
     json!({

@@ -12,12 +12,17 @@
 //! 3. BOOKMARKs every bookmark interval when `allowWatchBookmarks=true`, and one just before
 //!    `timeoutSeconds` ends the stream.
 //!
+//! Each event is one line `{"type":..,"object":..}`. An object sent as stored (initial ADDED
+//! events, and ADDED, MODIFIED and DELETED from the history or live) is written from its cached
+//! JSON ([`StoredObject`]), serialized once however many watchers and lists send it. What the
+//! watch builds itself is serialized per line: the last matching state of an object leaving the
+//! selector, BOOKMARK and ERROR objects, and Tables.
+//!
 //! A resourceVersion older than the history gives HTTP 200 with one ERROR event carrying a 410
 //! Expired `Status`. Faults reach the task through a control channel: cut the connection
 //! abruptly, write a malformed line, or end the stream (restart). A watcher too slow to keep up
 //! with the broadcast buffer is closed, as the API server closes slow watchers; it re-watches.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,7 +43,7 @@ use crate::body::{self, Body, BodyError};
 use crate::query::{ListOptions, RvMatch};
 use crate::resources::ResourceInfo;
 use crate::status::{ApiError, StatusCause};
-use crate::store::{EventType, RvError, Store, StoredEvent, Subscription};
+use crate::store::{EventType, RvError, Store, StoredEvent, StoredObject, Subscription};
 use crate::table;
 
 /// Commands from fault injection to every open watch.
@@ -69,6 +74,28 @@ fn line(kind: &str, object: &Value) -> Vec<u8> {
     let mut buf = serde_json::to_vec(&WireEvent { kind, object }).unwrap_or_default();
     buf.push(b'\n');
     buf
+}
+
+/// Appends the line [`line`] would write for a stored object, from its cached JSON:
+/// `{"type":<kind>,"object":<object>}` and a newline, the field order of [`WireEvent`].
+fn write_stored_line(
+    buf: &mut Vec<u8>,
+    kind: &str,
+    object: &StoredObject,
+) -> serde_json::Result<()> {
+    buf.extend_from_slice(b"{\"type\":");
+    serde_json::to_writer(&mut *buf, kind)?;
+    buf.extend_from_slice(b",\"object\":");
+    object.write_json(buf, false)?;
+    buf.extend_from_slice(b"}\n");
+    Ok(())
+}
+
+/// The object an event carries: the stored one, sent verbatim from its cache, or one the
+/// watch built (not cached).
+enum EventObject<'e> {
+    Stored(&'e StoredObject),
+    Built(Value),
 }
 
 /// The bookmark object: only kind, apiVersion and metadata.resourceVersion carry meaning.
@@ -218,34 +245,60 @@ impl WatchTask {
     }
 
     /// Translates a store event for this watcher, applying selector transitions.
-    fn translate<'e>(&self, ev: &'e StoredEvent) -> Option<(&'static str, Cow<'e, Value>)> {
+    fn translate<'e>(&self, ev: &'e StoredEvent) -> Option<(&'static str, EventObject<'e>)> {
         let now = self.selected(&ev.object);
         let before = ev.prev.as_deref().is_some_and(|p| self.selected(p));
+        let stored = EventObject::Stored(&ev.object);
         match ev.kind {
-            EventType::Added => now.then_some(("ADDED", Cow::Borrowed(&*ev.object))),
-            EventType::Deleted => before.then_some(("DELETED", Cow::Borrowed(&*ev.object))),
+            EventType::Added => now.then_some(("ADDED", stored)),
+            EventType::Deleted => before.then_some(("DELETED", stored)),
             EventType::Modified => match (before, now) {
-                (true, true) => Some(("MODIFIED", Cow::Borrowed(&*ev.object))),
-                (false, true) => Some(("ADDED", Cow::Borrowed(&*ev.object))),
+                (true, true) => Some(("MODIFIED", stored)),
+                (false, true) => Some(("ADDED", stored)),
                 (true, false) => {
                     // The last state that matched, stamped with the event's resourceVersion.
-                    let mut last = ev.prev.as_deref().cloned().unwrap_or_default();
+                    let mut last = ev
+                        .prev
+                        .as_deref()
+                        .map(|p| p.value().clone())
+                        .unwrap_or_default();
                     if let Some(m) = last.get_mut("metadata").and_then(Value::as_object_mut) {
                         m.insert("resourceVersion".into(), json!(ev.rv.to_string()));
                     }
-                    Some(("DELETED", Cow::Owned(last)))
+                    Some(("DELETED", EventObject::Built(last)))
                 }
                 (false, false) => None,
             },
         }
     }
 
-    fn encode(&self, kind: &str, obj: &Value) -> Vec<u8> {
+    /// Appends the event line for `obj`: a Table when asked for, the cached JSON for a stored
+    /// object, a fresh serialization otherwise.
+    fn encode_into(&self, buf: &mut Vec<u8>, kind: &str, obj: &EventObject<'_>) -> Sent {
+        let value = match obj {
+            EventObject::Stored(o) => o.value(),
+            EventObject::Built(v) => v,
+        };
         if self.table {
-            line(kind, &table::object_table(&self.res, obj))
-        } else {
-            line(kind, obj)
+            buf.extend(line(kind, &table::object_table(&self.res, value)));
+            return Ok(());
         }
+        match obj {
+            EventObject::Stored(o) => write_stored_line(buf, kind, o).map_err(|e| {
+                tracing::error!(error = %e, "cannot serialize a watch event; closing the stream");
+            }),
+            EventObject::Built(v) => {
+                buf.extend(line(kind, v));
+                Ok(())
+            }
+        }
+    }
+
+    /// The event line for `obj`, sent as one chunk.
+    async fn send_event(&self, kind: &str, obj: &EventObject<'_>) -> Sent {
+        let mut buf = Vec::new();
+        self.encode_into(&mut buf, kind, obj)?;
+        self.send(buf).await
     }
 
     async fn send(&self, bytes: Vec<u8>) -> Sent {
@@ -273,7 +326,7 @@ impl WatchTask {
         let mut buf = Vec::new();
         for obj in std::mem::take(&mut sub.initial) {
             if self.selected(&obj) {
-                buf.extend(self.encode("ADDED", &obj));
+                self.encode_into(&mut buf, "ADDED", &EventObject::Stored(&obj))?;
                 if buf.len() > 32 * 1024 {
                     self.send(std::mem::take(&mut buf)).await?;
                 }
@@ -289,8 +342,7 @@ impl WatchTask {
         for ev in std::mem::take(&mut sub.backlog) {
             last_rv = ev.rv;
             if let Some((kind, obj)) = self.translate(&ev) {
-                let bytes = self.encode(kind, &obj);
-                self.send(bytes).await?;
+                self.send_event(kind, &obj).await?;
             }
         }
         let deadline = self
@@ -333,8 +385,7 @@ impl WatchTask {
                         last_rv = ev.rv;
                         if self.in_scope(&ev)
                             && let Some((kind, obj)) = self.translate(&ev) {
-                                let bytes = self.encode(kind, &obj);
-                                self.send(bytes).await?;
+                                self.send_event(kind, &obj).await?;
                             }
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
@@ -366,6 +417,30 @@ async fn sleep_until_opt(deadline: Option<Instant>) {
 mod tests {
     use super::*;
     use crate::resources::Registry;
+
+    #[test]
+    fn cached_event_lines_are_byte_for_byte_the_serialized_ones() {
+        let objects = [
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "resourceVersion": "7", "annotations": {"q": "\"\u{263a}\\"}}}),
+            json!({"apiVersion": "v1", "binaryData": {}, "kind": "ConfigMap", "metadata": {"name": "c"}}),
+            json!({}),
+        ];
+        for v in objects {
+            let stored = StoredObject::new(v.clone());
+            for kind in ["ADDED", "MODIFIED", "DELETED"] {
+                for _ in 0..2 {
+                    let mut buf = b"previous line\n".to_vec();
+                    assert!(write_stored_line(&mut buf, kind, &stored).is_ok());
+                    let mut want = b"previous line\n".to_vec();
+                    want.extend(line(kind, &v));
+                    assert_eq!(
+                        String::from_utf8_lossy(&buf),
+                        String::from_utf8_lossy(&want)
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn pod_bookmarks_match_the_recorded_shape() {

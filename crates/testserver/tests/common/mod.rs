@@ -262,26 +262,36 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// The next line of the stream.
-    pub async fn next_line(&mut self) -> Line {
+    /// The next line of the stream as sent, newline included; `Err` carries what ended the
+    /// stream instead (`Line::End` or `Line::Broken`).
+    pub async fn next_raw_line(&mut self) -> Result<Bytes, Line> {
         loop {
             if let Some(pos) = self.buf.iter().position(|b| *b == b'\n') {
-                let line = self.buf.split_to(pos + 1);
-                let text = String::from_utf8_lossy(&line[..pos]).into_owned();
-                return match serde_json::from_str(&text) {
-                    Ok(v) => Line::Event(v),
-                    Err(_) => Line::Malformed(text),
-                };
+                return Ok(self.buf.split_to(pos + 1).freeze());
             }
             match self.body.frame().await {
-                None => return Line::End,
-                Some(Err(_)) => return Line::Broken,
+                None => return Err(Line::End),
+                Some(Err(_)) => return Err(Line::Broken),
                 Some(Ok(frame)) => {
                     if let Ok(data) = frame.into_data() {
                         self.buf.extend_from_slice(&data);
                     }
                 }
             }
+        }
+    }
+
+    /// The next line of the stream.
+    pub async fn next_line(&mut self) -> Line {
+        match self.next_raw_line().await {
+            Ok(line) => {
+                let text = String::from_utf8_lossy(&line[..line.len() - 1]).into_owned();
+                match serde_json::from_str(&text) {
+                    Ok(v) => Line::Event(v),
+                    Err(_) => Line::Malformed(text),
+                }
+            }
+            Err(end) => end,
         }
     }
 
