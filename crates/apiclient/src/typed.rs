@@ -46,6 +46,8 @@ pub struct TypedClient<K> {
     namespace: Option<String>,
     /// `Accept` override (the metadata client asks for PartialObjectMetadata).
     accept: Option<(&'static str, &'static str)>,
+    /// Decode objects without `metadata.managedFields`.
+    strip_managed_fields: bool,
     _k: PhantomData<fn() -> K>,
 }
 
@@ -56,6 +58,7 @@ impl<K> Clone for TypedClient<K> {
             resource: self.resource.clone(),
             namespace: self.namespace.clone(),
             accept: self.accept,
+            strip_managed_fields: self.strip_managed_fields,
             _k: PhantomData,
         }
     }
@@ -103,8 +106,22 @@ impl<K> TypedClient<K> {
             resource,
             namespace,
             accept: None,
+            strip_managed_fields: false,
             _k: PhantomData,
         }
+    }
+
+    /// Decodes every object this client returns (get, list items, watch events, write
+    /// responses) without `metadata.managedFields`. See [`Request::strip_managed_fields`].
+    #[must_use]
+    pub fn strip_managed_fields(mut self, strip: bool) -> Self {
+        self.strip_managed_fields = strip;
+        self
+    }
+
+    /// Whether objects are decoded without `metadata.managedFields`.
+    pub fn strips_managed_fields(&self) -> bool {
+        self.strip_managed_fields
     }
 
     pub(crate) fn with_accept(mut self, object: &'static str, list: &'static str) -> Self {
@@ -133,6 +150,7 @@ impl<K> TypedClient<K> {
             r = r.namespace(ns);
         }
         r.resource(self.resource.plural.clone())
+            .strip_managed_fields(self.strip_managed_fields)
     }
 
     fn accept_object(&self, r: Request) -> Request {
@@ -167,7 +185,7 @@ impl<K: DeserializeOwned> TypedClient<K> {
     /// Cancel-safe (a read).
     pub async fn list(&self, opts: &ListOptions) -> Result<List<K>> {
         self.accept_list(self.request(Method::GET, None).list_options(opts))
-            .into_json()
+            .into_list()
             .await
     }
 

@@ -45,3 +45,65 @@ async fn typed_pods_round_trip() {
         Some("web")
     );
 }
+
+#[tokio::test]
+async fn strip_managed_fields_leaves_them_out_of_get_list_watch_and_write_responses() {
+    use futures::StreamExt;
+    let server = testserver::TestServer::start().await.unwrap();
+    let mut config = apiclient::Config::new(server.url());
+    config.qps = -1.0;
+    let client = RestClient::new(&config).unwrap();
+    let plain = TypedClient::<Pod>::default_namespaced(&client);
+    let stripped = plain.clone().strip_managed_fields(true);
+    assert!(stripped.strips_managed_fields() && !plain.strips_managed_fields());
+    let pod = |name: &str| -> Pod {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "labels": {"app": "web"}, "managedFields": [{
+                "manager": "kubectl", "operation": "Apply", "apiVersion": "v1",
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {"f:app": {}}}}
+            }]},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}
+        }))
+        .unwrap()
+    };
+    let created = plain.create(&pod("a"), &Default::default()).await.unwrap();
+    assert_eq!(
+        created.metadata.managed_fields.as_ref().map(Vec::len),
+        Some(1)
+    );
+    let written = stripped
+        .create(&pod("b"), &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(written.metadata.managed_fields, None);
+
+    let without = |mut p: Pod| {
+        p.metadata.managed_fields = None;
+        p
+    };
+    let got = stripped.get("a").await.unwrap();
+    assert_eq!(got, without(plain.get("a").await.unwrap()));
+
+    let opts = ListOptions::default();
+    let kept = plain.list(&opts).await.unwrap();
+    let list = stripped.list(&opts).await.unwrap();
+    assert_eq!(list.metadata, kept.metadata);
+    assert_eq!(
+        list.items,
+        kept.items.into_iter().map(without).collect::<Vec<_>>()
+    );
+
+    let mut watch = stripped
+        .watch(&ListOptions {
+            resource_version: Some("0".into()),
+            ..ListOptions::default()
+        })
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        match watch.next().await.unwrap().unwrap() {
+            apiclient::WatchEvent::Added(p) => assert_eq!(p.metadata.managed_fields, None),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

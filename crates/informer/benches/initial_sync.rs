@@ -2,8 +2,10 @@
 //! cache retains per object, and plain `serde_json` decoding of the same list bytes (the floor).
 //!
 //! Run: `cargo bench -p informer --bench initial_sync` (env `BENCH_PODS`, default 10000;
-//! `BENCH_RUNS`, default 3; `BENCH_VARIANTS`, a comma list of `watch-list`, `list`, `strip`,
-//! `metadata`, default all — fewer variants and runs keep 100,000 pods within memory).
+//! `BENCH_RUNS`, default 3; `BENCH_VARIANTS`, a comma list of `watch-list`, `list`, `strip`
+//! (a transform drops managedFields after decoding), `strip-decode` (managedFields skipped
+//! while decoding, watch-list), `list-strip-decode` (the same over LIST), `metadata`, default
+//! all — fewer variants and runs keep 100,000 pods within memory).
 //!
 //! Each pod is Deployment-shaped (labels, annotations, owner reference, two containers with
 //! ports, env and resources, a volume, status) with about 2.2 KB of managedFields, close to
@@ -224,8 +226,8 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
-    let variants =
-        std::env::var("BENCH_VARIANTS").unwrap_or_else(|_| "watch-list,list,strip,metadata".into());
+    let variants = std::env::var("BENCH_VARIANTS")
+        .unwrap_or_else(|_| "watch-list,list,strip,strip-decode,list-strip-decode,metadata".into());
     let on = |v: &str| variants.split(',').any(|x| x.trim() == v);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -301,6 +303,26 @@ fn main() {
             assert_eq!(count, n);
             raw_wl.push(t.elapsed().as_secs_f64());
         }
+        // The floor for the stripped shapes: the same list with managedFields removed from
+        // the bytes, decoded by serde_json alone.
+        let stripped_bytes = {
+            let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            for item in v["items"].as_array_mut().unwrap() {
+                item["metadata"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("managedFields");
+            }
+            serde_json::to_vec(&v).unwrap()
+        };
+        let mut floor_stripped = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            let list: List<Pod> = serde_json::from_slice(&stripped_bytes).unwrap();
+            floor_stripped.push(t.elapsed().as_secs_f64());
+            assert_eq!(list.items.len(), n);
+        }
+        drop(stripped_bytes);
         let mut ignored = Vec::new();
         for _ in 0..runs {
             let t = Instant::now();
@@ -330,7 +352,14 @@ fn main() {
             floor * 1e3
         );
 
+        println!(
+            "floor  serde_json into List<k8s_openapi Pod>, managedFields removed from the bytes: {:.0} ms",
+            median(floor_stripped) * 1e3
+        );
+
         let pods = || ListWatch::<Pod>::for_resource(client.clone(), Some(NS));
+        let stripped_pods =
+            || ListWatch::<Pod>::for_resource(client.clone(), Some(NS)).strip_managed_fields();
         if on("watch-list") {
             report(
                 "informer, watch-list (default)",
@@ -367,22 +396,47 @@ fn main() {
             )
             .await;
         }
+        if on("strip-decode") {
+            report(
+                "informer, watch-list + managedFields skipped while decoding",
+                stripped_pods,
+                n,
+                runs,
+                floor,
+                true,
+                false,
+            )
+            .await;
+        }
+        if on("list-strip-decode") {
+            report(
+                "informer, LIST + managedFields skipped while decoding",
+                stripped_pods,
+                n,
+                runs,
+                floor,
+                false,
+                false,
+            )
+            .await;
+        }
         let meta = || {
             ListWatch::<PartialObjectMetadata>::new(
                 client.clone(),
                 <Pod as apiclient::Resource>::api_resource(),
                 Some(NS),
             )
+            .strip_managed_fields()
         };
         if on("metadata") {
             report(
-                "metadata-only informer + drop managedFields",
+                "metadata-only informer, managedFields skipped while decoding",
                 meta,
                 n,
                 runs,
                 floor,
                 true,
-                true,
+                false,
             )
             .await;
         }

@@ -39,6 +39,10 @@ pub struct FactoryOptions {
     pub fifo: FifoKind,
     /// Reflector settings for every informer.
     pub reflector: ReflectorConfig,
+    /// Decode every informer's objects without `metadata.managedFields` (see
+    /// [`ListWatch::strip_managed_fields`]); the factory-wide form of Go's
+    /// `WithTransform` with a transform that clears the field.
+    pub strip_managed_fields: bool,
 }
 
 /// The type-erased view of an informer the factory needs to run and sync it.
@@ -127,6 +131,9 @@ impl SharedInformerFactory {
             let mut lw = ListWatch::<K>::for_resource(client.clone(), options.namespace.as_deref());
             if let Some(t) = &options.tweak_list_options {
                 lw = lw.tweak(t.clone());
+            }
+            if options.strip_managed_fields {
+                lw = lw.strip_managed_fields();
             }
             SharedIndexInformer::new(
                 Arc::new(lw),

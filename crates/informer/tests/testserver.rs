@@ -207,3 +207,103 @@ async fn the_factory_shares_one_informer_per_type_and_shutdown_waits_for_all() {
     assert!(a.is_stopped());
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_factory_that_strips_managed_fields_caches_objects_without_them_in_either_sync_mode() {
+    for use_watch_list in [true, false] {
+        let server = TestServer::start().await.unwrap();
+        let _ = server.create_namespace(NS);
+        for i in 0..3 {
+            let mut pod = pod_json(&format!("p{i}"), i);
+            pod["metadata"]["managedFields"] = serde_json::json!([{
+                "manager": "kubectl", "operation": "Apply", "apiVersion": "v1",
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {"f:v": {}}}}
+            }]);
+            server.create(&pods_path(), pod).unwrap();
+        }
+        let cached = |strip: bool| {
+            let factory = SharedInformerFactory::new(
+                client(&server),
+                FactoryOptions {
+                    namespace: Some(NS.into()),
+                    reflector: ReflectorConfig {
+                        use_watch_list,
+                        ..fast_reflector()
+                    },
+                    strip_managed_fields: strip,
+                    ..Default::default()
+                },
+            );
+            async move {
+                let informer = factory.informer_for::<Pod>();
+                factory.start();
+                let synced = factory.wait_for_cache_sync(&CancellationToken::new()).await;
+                assert!(synced.values().all(|s| *s));
+                let mut items = informer.indexer().list();
+                items.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+                factory.shutdown().await;
+                items
+            }
+        };
+        let kept = cached(false).await;
+        let stripped = cached(true).await;
+        assert_eq!((kept.len(), stripped.len()), (3, 3));
+        for (k, s) in kept.iter().zip(&stripped) {
+            assert_eq!(k.metadata.managed_fields.as_ref().map(Vec::len), Some(1));
+            assert_eq!(
+                s.metadata.managed_fields, None,
+                "watch-list: {use_watch_list}"
+            );
+            let mut k_meta = k.metadata.clone();
+            k_meta.managed_fields = None;
+            assert_eq!(k_meta, s.metadata);
+            assert_eq!(k.spec, s.spec);
+        }
+        server.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_informer_syncs_from_the_cluster_a_kubeconfig_names_over_https_with_a_token() {
+    let server = TestServer::builder()
+        .tls(true)
+        .bearer_token("kubeconfig-token")
+        .start()
+        .await
+        .unwrap();
+    let _ = server.create_namespace(NS);
+    for i in 0..3 {
+        server
+            .create(&pods_path(), pod_json(&format!("p{i}"), i))
+            .unwrap();
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "informer-kubeconfig-{}-{}",
+        std::process::id(),
+        server.addr().port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config");
+    std::fs::write(&path, server.kubeconfig()).unwrap();
+    let config = apiclient::Config::from_kubeconfig(Some(&path), None).unwrap();
+    assert!(!format!("{config:?}").contains("kubeconfig-token"));
+    let client = apiclient::RestClient::new(&config).unwrap();
+    // The context's namespace (`default`) is the client's default; the informer asks for NS.
+    let lw = informer::ListWatch::<Pod>::for_resource(client, Some(NS));
+    let i = informer::SharedIndexInformer::new(Arc::new(lw), Default::default());
+    let view = Arc::new(View::default());
+    i.add_event_handler(ViewHandler(view.clone())).unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn({
+        let (i, s) = (i.clone(), stop.clone());
+        async move { i.run(s).await }
+    });
+    assert!(informer::wait_for_cache_sync(&stop, &[&i]).await);
+    assert_eq!(cache_state(&i), server_state(&server));
+    server.create(&pods_path(), pod_json("later", 7)).unwrap();
+    wait_converged(&server, &i, &view, Duration::from_secs(20)).await;
+    stop.cancel();
+    task.await.unwrap();
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

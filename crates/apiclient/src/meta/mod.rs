@@ -21,9 +21,11 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub mod managed_fields;
 pub mod options;
 pub mod watch_event;
 
+pub use managed_fields::{ObjectSeed, WithoutManagedFields, decode_object};
 pub use options::{
     DeleteOptions, ListOptions, PatchType, Preconditions, PropagationPolicy, ResourceVersionMatch,
     WriteOptions,

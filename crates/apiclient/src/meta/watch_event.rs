@@ -9,9 +9,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::managed_fields::ObjectSeed;
 use super::{Status, StringMap, TypeMeta};
 
 /// One event of a watch. Port of apimachinery `pkg/watch`'s Event and metav1.WatchEvent.
@@ -96,11 +97,24 @@ pub enum RawWatchEvent<T> {
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for RawWatchEvent<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(RawWatchEventVisitor(std::marker::PhantomData))
+        d.deserialize_map(RawWatchEventVisitor(ObjectSeed::new(false)))
     }
 }
 
-struct RawWatchEventVisitor<T>(std::marker::PhantomData<T>);
+impl<T: DeserializeOwned> RawWatchEvent<T> {
+    /// Decodes one watch line; with `strip_managed_fields` the object is decoded without
+    /// `metadata.managedFields` (see [`super::managed_fields`]).
+    pub fn decode(line: &[u8], strip_managed_fields: bool) -> serde_json::Result<Self> {
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let event = de.deserialize_map(RawWatchEventVisitor(ObjectSeed::<T>::new(
+            strip_managed_fields,
+        )))?;
+        de.end()?;
+        Ok(event)
+    }
+}
+
+struct RawWatchEventVisitor<T>(ObjectSeed<T>);
 
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "lowercase")]
@@ -155,15 +169,15 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
                     // The object is decoded straight into its final place.
                     Some(t) => {
                         out = Some(match t {
-                            EventType::Added => {
-                                RawWatchEvent::Event(WatchEvent::Added(map.next_value()?))
-                            }
-                            EventType::Modified => {
-                                RawWatchEvent::Event(WatchEvent::Modified(map.next_value()?))
-                            }
-                            EventType::Deleted => {
-                                RawWatchEvent::Event(WatchEvent::Deleted(map.next_value()?))
-                            }
+                            EventType::Added => RawWatchEvent::Event(WatchEvent::Added(
+                                map.next_value_seed(self.0)?,
+                            )),
+                            EventType::Modified => RawWatchEvent::Event(WatchEvent::Modified(
+                                map.next_value_seed(self.0)?,
+                            )),
+                            EventType::Deleted => RawWatchEvent::Event(WatchEvent::Deleted(
+                                map.next_value_seed(self.0)?,
+                            )),
                             EventType::Bookmark => {
                                 RawWatchEvent::Event(WatchEvent::Bookmark(map.next_value()?))
                             }
@@ -185,13 +199,13 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
         let e = |e: serde_json::Error| de::Error::custom(e);
         Ok(match ty {
             EventType::Added => {
-                RawWatchEvent::Event(WatchEvent::Added(T::deserialize(v).map_err(e)?))
+                RawWatchEvent::Event(WatchEvent::Added(self.0.deserialize(v).map_err(e)?))
             }
             EventType::Modified => {
-                RawWatchEvent::Event(WatchEvent::Modified(T::deserialize(v).map_err(e)?))
+                RawWatchEvent::Event(WatchEvent::Modified(self.0.deserialize(v).map_err(e)?))
             }
             EventType::Deleted => {
-                RawWatchEvent::Event(WatchEvent::Deleted(T::deserialize(v).map_err(e)?))
+                RawWatchEvent::Event(WatchEvent::Deleted(self.0.deserialize(v).map_err(e)?))
             }
             EventType::Bookmark => {
                 RawWatchEvent::Event(WatchEvent::Bookmark(Bookmark::deserialize(v).map_err(e)?))

@@ -44,7 +44,6 @@ use crate::meta::{List, ListMeta, TypeMeta};
 ///
 /// # Cancel safety
 /// Cancel-safe: dropping the future drops the body and the items decoded so far.
-#[allow(dead_code)] // Until `Request` decodes its lists with it.
 pub(crate) async fn decode_list<T, S, F>(
     body: S,
     context: &str,

@@ -36,6 +36,8 @@ pub struct WatchStream<T> {
     /// Set once the stream has ended (body done, decode error or ERROR event).
     done: bool,
     context: String,
+    /// Decode objects without `metadata.managedFields`.
+    strip_managed_fields: bool,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -61,8 +63,17 @@ impl<T: DeserializeOwned> WatchStream<T> {
             scanned: 0,
             done: false,
             context: context.into(),
+            strip_managed_fields: false,
             _t: PhantomData,
         }
+    }
+
+    /// Decodes each event's object without `metadata.managedFields` (see
+    /// [`crate::meta::managed_fields`]).
+    #[must_use]
+    pub fn strip_managed_fields(mut self, strip: bool) -> Self {
+        self.strip_managed_fields = strip;
+        self
     }
 
     /// Decodes one line; `None` for a blank line.
@@ -70,7 +81,7 @@ impl<T: DeserializeOwned> WatchStream<T> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return None;
         }
-        match serde_json::from_slice::<RawWatchEvent<T>>(line) {
+        match RawWatchEvent::<T>::decode(line, self.strip_managed_fields) {
             Ok(RawWatchEvent::Event(e)) => Some(Ok(e)),
             Ok(RawWatchEvent::Error(status)) => {
                 self.done = true;
@@ -104,7 +115,7 @@ impl<T: DeserializeOwned> WatchStream<T> {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|b| *b == needle)
+    memchr::memchr(needle, hay)
 }
 
 impl<T: DeserializeOwned> Stream for WatchStream<T> {
