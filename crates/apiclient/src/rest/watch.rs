@@ -99,7 +99,7 @@ impl<T: DeserializeOwned> WatchStream<T> {
 
     /// The next complete line in `buf`, if any.
     fn take_line(&mut self) -> Option<Bytes> {
-        let pos = memchr(b'\n', &self.buf[self.scanned..]).map(|p| p + self.scanned);
+        let pos = memchr::memchr(b'\n', &self.buf[self.scanned..]).map(|p| p + self.scanned);
         match pos {
             Some(p) => {
                 let line = self.buf.split_to(p + 1).freeze();
@@ -112,10 +112,6 @@ impl<T: DeserializeOwned> WatchStream<T> {
             }
         }
     }
-}
-
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    memchr::memchr(needle, hay)
 }
 
 impl<T: DeserializeOwned> Stream for WatchStream<T> {
