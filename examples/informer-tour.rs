@@ -121,7 +121,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     indexers.insert(
         "by-step".into(),
         Arc::new(|pod: &Pod| {
-            let step_label = pod.labels().get("step").cloned().unwrap_or_default();
+            let step_label = pod
+                .labels()
+                .get("step")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
             step(
                 "indexer",
                 "thread_safe_store.go: threadSafeMap.updateIndices",

@@ -79,7 +79,7 @@ impl DynamicObject {
                 kind: resource.kind.clone(),
             },
             metadata: ObjectMeta {
-                name: Some(name.to_owned()),
+                name: Some(name.into()),
                 ..ObjectMeta::default()
             },
             data: serde_json::Map::new(),

@@ -1,8 +1,9 @@
 //! Port of client-go's REST layer: configuration (`rest/config.go`, `tools/clientcmd`), the
 //! REST client and request builder (`rest/client.go`, `rest/request.go`), its retry rules
 //! (`rest/with_retry.go`), client-side throttling (`util/flowcontrol`), watch decoding, the list
-//! pager (`tools/pager`), typed and dynamic clients, and apimachinery's metadata, errors and
-//! selectors.
+//! pager (`tools/pager`), typed and dynamic clients. apimachinery's metadata, errors and
+//! selectors live in the `apimachinery` crate and are re-exported here (`apiclient::meta`,
+//! `apiclient::error`, `apiclient::selectors`, `apiclient::pager`).
 //!
 //! Data flow: a [`config::Config`] (from a kubeconfig, the in-cluster environment, or by hand)
 //! becomes a [`rest::RestClient`]; every call goes through the rate limiter and the retry loop
@@ -55,16 +56,17 @@
 
 pub mod config;
 pub mod dynamic;
-pub mod error;
 pub mod flowcontrol;
-#[cfg(feature = "k8s-openapi")]
-pub mod k8s_openapi_impls;
-pub mod meta;
 pub mod metadata;
-pub mod pager;
 pub mod rest;
-pub mod selectors;
 pub mod typed;
+
+// Moved to `apimachinery` (no HTTP in them); re-exported so these paths keep working.
+pub use apimachinery::api::errors as error;
+#[cfg(feature = "k8s-openapi")]
+pub use apimachinery::k8s_openapi_impls;
+pub use apimachinery::{Str, StrMap};
+pub use apimachinery::{impl_object_via_metadata, meta, pager, selectors};
 
 pub use config::Config;
 pub use dynamic::{DynamicClient, DynamicObject};

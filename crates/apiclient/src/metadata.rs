@@ -7,9 +7,9 @@
 //! into [`PartialObjectMetadata`]. A server that ignores the `as=` parameter (it falls back to
 //! plain JSON, which the header allows) still works: unknown fields are skipped while decoding.
 
-use serde::{Deserialize, Serialize};
+pub use apimachinery::meta::{PartialObjectMetadata, PartialObjectMetadataList};
 
-use crate::meta::{ApiResource, ObjectMeta, TypeMeta};
+use crate::meta::ApiResource;
 use crate::rest::RestClient;
 use crate::typed::TypedClient;
 
@@ -19,27 +19,6 @@ pub const ACCEPT_PARTIAL_OBJECT: &str =
 /// `Accept` for a list as metadata only.
 pub const ACCEPT_PARTIAL_LIST: &str =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
-
-/// An object's type and metadata, nothing else. Port of metav1.PartialObjectMetadata.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct PartialObjectMetadata {
-    /// `meta.k8s.io/v1` / `PartialObjectMetadata` (or the object's own, if the server did not
-    /// convert).
-    #[serde(flatten)]
-    pub types: TypeMeta,
-    /// The object's metadata.
-    pub metadata: ObjectMeta,
-}
-
-impl<'de> Deserialize<'de> for PartialObjectMetadata {
-    /// Reads `apiVersion`, `kind` and `metadata`; skips everything else without buffering it.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let (types, metadata) = crate::meta::deserialize_type_and_meta(d)?;
-        Ok(PartialObjectMetadata { types, metadata })
-    }
-}
-
-crate::impl_object_via_metadata!(PartialObjectMetadata);
 
 /// A metadata-only client. Port of metadata.Interface.Resource(gvr).Namespace(ns).
 pub type MetadataClient = TypedClient<PartialObjectMetadata>;

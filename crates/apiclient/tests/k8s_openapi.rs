@@ -41,7 +41,7 @@ async fn typed_pods_round_trip() {
         .unwrap();
     assert_eq!(list.items.len(), 1);
     assert_eq!(
-        list.items[0].labels().get("app").map(String::as_str),
+        list.items[0].labels().get("app").map(|v| v.as_str()),
         Some("web")
     );
 }

@@ -147,6 +147,6 @@ fn recorded_pod_metadata_reads_through_the_object_trait() {
     let meta: ObjectMeta =
         serde_json::from_value(f["response"]["body"]["metadata"].clone()).unwrap();
     assert_eq!((meta.name(), meta.namespace()), ("web-1", "fixtures"));
-    assert_eq!(meta.labels().get("app").map(String::as_str), Some("demo"));
+    assert_eq!(meta.labels().get("app").map(|v| v.as_str()), Some("demo"));
     assert!(meta.deletion_timestamp().is_none());
 }

@@ -33,7 +33,7 @@ async fn every_verb_round_trips_over_plain_http() {
     let mut changed = got.clone();
     changed.metadata.labels = Some([("app".to_owned(), "web".to_owned())].into());
     let updated = pods.update(&changed, &w).await.unwrap();
-    assert_eq!(updated.labels().get("app").map(String::as_str), Some("web"));
+    assert_eq!(updated.labels().get("app").map(|v| v.as_str()), Some("web"));
     // The old resourceVersion is now stale: a conflict, as in update-pod-conflict.json.
     let stale = pods.update(&changed, &w).await.unwrap_err();
     assert!(stale.is_conflict(), "{stale}");
@@ -52,7 +52,7 @@ async fn every_verb_round_trips_over_plain_http() {
         )
         .await
         .unwrap();
-    assert_eq!(merged.labels().get("tier").map(String::as_str), Some("fe"));
+    assert_eq!(merged.labels().get("tier").map(|v| v.as_str()), Some("fe"));
     let patched = pods
         .patch(
             "web-1",
@@ -63,7 +63,7 @@ async fn every_verb_round_trips_over_plain_http() {
         .await
         .unwrap();
     assert_eq!(
-        patched.annotations().get("a").map(String::as_str),
+        patched.annotations().get("a").map(|v| v.as_str()),
         Some("1")
     );
 

@@ -98,7 +98,13 @@ impl Log {
 fn cached_rv(lister: &Lister<Pod>, key: &str) -> Option<String> {
     let (ns, name) = key.split_once('/').unwrap();
     let pod = lister.namespace(ns).get(name).ok()?;
-    Some(pod.metadata.resource_version.clone().unwrap_or_default())
+    Some(
+        pod.metadata
+            .resource_version
+            .clone()
+            .unwrap_or_default()
+            .to_string(),
+    )
 }
 
 /// A reconcile that records what the cache holds for the key, checks that no two workers hold
@@ -426,7 +432,7 @@ async fn a_burst_of_changes_while_the_key_waits_costs_one_reconcile() {
         .unwrap()
         .metadata
         .resource_version
-        != Some(last_rv.clone())
+        != Some(last_rv.as_str().into())
     {
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -11,15 +11,15 @@
 //! ```
 //! use informer::{ResourceEventHandlerFuncs, ResourceEventHandler};
 //! use std::sync::Arc;
-//! let h = ResourceEventHandlerFuncs::<apiclient::ObjectMeta>::new()
+//! let h = ResourceEventHandlerFuncs::<apimachinery::ObjectMeta>::new()
 //!     .on_add(|o, initial| println!("add {:?} (initial list: {initial})", o.name));
-//! ResourceEventHandler::on_add(&h, &Arc::new(apiclient::ObjectMeta::default()), true);
+//! ResourceEventHandler::on_add(&h, &Arc::new(apimachinery::ObjectMeta::default()), true);
 //! ```
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use apiclient::Object;
+use apimachinery::Object;
 use tokio_util::sync::CancellationToken;
 
 use crate::delta_fifo::{
@@ -397,7 +397,7 @@ pub fn new_informer<K: Object + Send + Sync + 'static>(
 mod tests {
     use super::*;
     use crate::listwatch::scripted::{Scripted, WatchScript, bookmark, meta};
-    use apiclient::{ObjectMeta, WatchEvent};
+    use apimachinery::{ObjectMeta, WatchEvent};
     use std::sync::Mutex;
 
     #[derive(Default)]

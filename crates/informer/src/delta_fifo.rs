@@ -17,8 +17,8 @@
 //!
 //! ```
 //! use informer::{DeltaFifo, DeltaFifoOptions, ReflectorStore, DeltaType};
-//! let fifo = DeltaFifo::<apiclient::ObjectMeta>::new(DeltaFifoOptions::default());
-//! let mut m = apiclient::ObjectMeta::default();
+//! let fifo = DeltaFifo::<apimachinery::ObjectMeta>::new(DeltaFifoOptions::default());
+//! let mut m = apimachinery::ObjectMeta::default();
 //! m.name = Some("a".into());
 //! fifo.add(m.clone())?;
 //! fifo.update(m)?;
@@ -30,7 +30,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use apiclient::Object;
+use apimachinery::Object;
 use futures::future::BoxFuture;
 use tokio::sync::Notify;
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 use crate::store::Store;
-use apiclient::ObjectMeta;
+use apimachinery::ObjectMeta;
 use proptest::prelude::*;
 
 /// A test object: `name` is the key, `resourceVersion` carries the value.

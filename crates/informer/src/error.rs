@@ -69,7 +69,7 @@ pub enum Error {
         resource: String,
         /// The client error.
         #[source]
-        source: apiclient::Error,
+        source: apimachinery::Error,
     },
 }
 

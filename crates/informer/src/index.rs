@@ -8,14 +8,14 @@
 //!
 //! ```
 //! use informer::index::{namespace_indexers, NAMESPACE_INDEX};
-//! let indexers = namespace_indexers::<apiclient::ObjectMeta>();
+//! let indexers = namespace_indexers::<apimachinery::ObjectMeta>();
 //! assert!(indexers.contains_key(NAMESPACE_INDEX));
 //! ```
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use apiclient::Object;
+use apimachinery::Object;
 
 use crate::error::BoxError;
 

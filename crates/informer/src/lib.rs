@@ -43,15 +43,15 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! use informer::{ListWatch, ResourceEventHandlerFuncs, SharedIndexInformer, InformerOptions};
-//! # #[derive(Clone, Debug, serde::Deserialize)] struct Pod { metadata: apiclient::ObjectMeta }
-//! # apiclient::impl_object_via_metadata!(Pod);
-//! # impl apiclient::Resource for Pod { const GROUP: &'static str = ""; const VERSION: &'static str = "v1";
+//! # #[derive(Clone, Debug, serde::Deserialize)] struct Pod { metadata: apimachinery::ObjectMeta }
+//! # apimachinery::impl_object_via_metadata!(Pod);
+//! # impl apimachinery::Resource for Pod { const GROUP: &'static str = ""; const VERSION: &'static str = "v1";
 //! #   const KIND: &'static str = "Pod"; const PLURAL: &'static str = "pods"; const NAMESPACED: bool = true; }
 //! let client = apiclient::RestClient::new(&apiclient::Config::infer()?)?;
 //! let lw = ListWatch::<Pod>::for_resource(client, None);
 //! let informer = SharedIndexInformer::new(Arc::new(lw), InformerOptions::default());
 //! informer.add_event_handler(ResourceEventHandlerFuncs::new()
-//!     .on_add(|pod: &Arc<Pod>, _initial| println!("added {}", apiclient::Object::name(pod.as_ref()))))?;
+//!     .on_add(|pod: &Arc<Pod>, _initial| println!("added {}", apimachinery::Object::name(pod.as_ref()))))?;
 //! let stop = tokio_util::sync::CancellationToken::new();
 //! let run = tokio::spawn({ let i = informer.clone(); let s = stop.clone(); async move { i.run(s).await } });
 //! informer.synced().wait().await;
@@ -63,6 +63,7 @@
 pub mod controller;
 pub mod delta_fifo;
 pub mod error;
+#[cfg(feature = "apiclient")]
 pub mod factory;
 pub mod fifo;
 pub mod index;
@@ -85,11 +86,14 @@ pub use delta_fifo::{
     ObjectOrTombstone, TransformFunc,
 };
 pub use error::{Error, Result};
+#[cfg(feature = "apiclient")]
 pub use factory::{FactoryOptions, SharedInformerFactory};
 pub use fifo::{FifoKind, Queue};
 pub use index::{IndexFunc, Indexers, NAMESPACE_INDEX};
 pub use listers::{Lister, NamespaceLister};
-pub use listwatch::{ListWatch, ListerWatcher, WatchEventStream};
+#[cfg(feature = "apiclient")]
+pub use listwatch::ListWatch;
+pub use listwatch::{ListerWatcher, WatchEventStream};
 pub use processor_listener::ResourceEventHandlerRegistration;
 pub use reflector::{Reflector, ReflectorConfig, WatchErrorHandler};
 pub use shared_informer::{InformerOptions, SharedIndexInformer};

@@ -7,8 +7,8 @@
 
 use std::sync::Arc;
 
-use apiclient::Object;
-use apiclient::selectors::LabelSelector;
+use apimachinery::Object;
+use apimachinery::selectors::LabelSelector;
 
 use crate::error::{Error, Result};
 use crate::index::NAMESPACE_INDEX;
@@ -115,7 +115,7 @@ fn filter<K: Object>(items: Vec<Arc<K>>, selector: &LabelSelector) -> Vec<Arc<K>
     }
     items
         .into_iter()
-        .filter(|o| selector.matches(o.labels()))
+        .filter(|o| selector.matches(o.labels().as_ref()))
         .collect()
 }
 
@@ -125,14 +125,13 @@ mod tests {
     use super::*;
     use crate::index::namespace_indexers;
     use crate::store::default_key_func;
-    use apiclient::ObjectMeta;
-    use std::collections::BTreeMap;
+    use apimachinery::ObjectMeta;
 
     fn meta(ns: &str, name: &str, app: &str) -> Arc<ObjectMeta> {
         Arc::new(ObjectMeta {
-            namespace: (!ns.is_empty()).then(|| ns.to_owned()),
-            name: Some(name.to_owned()),
-            labels: Some(BTreeMap::from([("app".to_owned(), app.to_owned())])),
+            namespace: (!ns.is_empty()).then(|| ns.into()),
+            name: Some(name.into()),
+            labels: Some(apimachinery::StrMap::from([("app", app)])),
             ..ObjectMeta::default()
         })
     }

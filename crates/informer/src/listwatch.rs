@@ -1,33 +1,40 @@
 //! Port of tools/cache/listwatch.go: the [`ListerWatcher`] seam between the reflector and the
-//! API server, and [`ListWatch`], its HTTP implementation over an `apiclient` client.
+//! API server, and `ListWatch`, its HTTP implementation over an `apiclient` client (feature
+//! `apiclient`, on by default).
 //!
 //! Data flow: the reflector calls `list(opts)` for a snapshot and `watch(opts)` for the stream
-//! of changes after it. [`ListWatch`] adds its namespace, selectors and option tweak to every
-//! call and sends it through [`apiclient::typed::TypedClient`]. Tests replace it with a
-//! scripted implementation, so every reflector rule can be checked without HTTP.
+//! of changes after it. `ListWatch` adds its namespace, selectors and option tweak to every
+//! call and sends it through `apiclient::typed::TypedClient`. Tests replace it with a
+//! scripted implementation, so every reflector rule can be checked without HTTP; a program
+//! that brings its own `ListerWatcher` can leave the `apiclient` feature off.
 
 use std::sync::Arc;
 
+#[cfg(feature = "apiclient")]
 use apiclient::typed::TypedClient;
-use apiclient::{ApiResource, List, ListOptions, Resource, RestClient, WatchEvent};
+#[cfg(feature = "apiclient")]
+use apiclient::{ApiResource, Resource, RestClient};
+use apimachinery::{List, ListOptions, WatchEvent};
+#[cfg(feature = "apiclient")]
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+#[cfg(feature = "apiclient")]
 use serde::de::DeserializeOwned;
 
 /// The stream a watch returns: events, or an error that ends it (e.g. a 410 `ERROR` event).
 /// Port of `watch.Interface`; dropping it stops the watch.
-pub type WatchEventStream<K> = BoxStream<'static, apiclient::Result<WatchEvent<K>>>;
+pub type WatchEventStream<K> = BoxStream<'static, apimachinery::Result<WatchEvent<K>>>;
 
 /// Lists and watches one collection. Port of `ListerWatcher` (`Lister` + `Watcher`).
 ///
-/// Differs from Go: async, typed, and errors are [`apiclient::Error`] so the reflector can ask
+/// Differs from Go: async, typed, and errors are [`apimachinery::Error`] so the reflector can ask
 /// them `is_gone()`, `is_too_many_requests()`, etc.
 pub trait ListerWatcher<K>: Send + Sync {
     /// One list call (one page when `opts.limit` is set).
-    fn list(&self, opts: ListOptions) -> BoxFuture<'_, apiclient::Result<List<K>>>;
+    fn list(&self, opts: ListOptions) -> BoxFuture<'_, apimachinery::Result<List<K>>>;
     /// Opens a watch.
-    fn watch(&self, opts: ListOptions) -> BoxFuture<'_, apiclient::Result<WatchEventStream<K>>>;
+    fn watch(&self, opts: ListOptions) -> BoxFuture<'_, apimachinery::Result<WatchEventStream<K>>>;
     /// What is listed, for log lines (e.g. `pods`).
     fn describe(&self) -> String {
         std::any::type_name::<K>().to_owned()
@@ -38,6 +45,7 @@ pub trait ListerWatcher<K>: Send + Sync {
 /// `NewFilteredListWatchFromClient` (and the factory's `TweakListOptionsFunc`).
 pub type TweakListOptions = Arc<dyn Fn(&mut ListOptions) + Send + Sync>;
 
+#[cfg(feature = "apiclient")]
 /// A [`ListerWatcher`] over HTTP. Port of `ListWatch` / `NewFilteredListWatchFromClient`.
 ///
 /// Differs from Go: built from a typed client rather than a pair of closures; use
@@ -49,6 +57,7 @@ pub struct ListWatch<K> {
     tweak: Option<TweakListOptions>,
 }
 
+#[cfg(feature = "apiclient")]
 impl<K> Clone for ListWatch<K> {
     fn clone(&self) -> Self {
         ListWatch {
@@ -60,6 +69,7 @@ impl<K> Clone for ListWatch<K> {
     }
 }
 
+#[cfg(feature = "apiclient")]
 impl<K> std::fmt::Debug for ListWatch<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ListWatch")
@@ -71,6 +81,7 @@ impl<K> std::fmt::Debug for ListWatch<K> {
     }
 }
 
+#[cfg(feature = "apiclient")]
 impl<K: Resource> ListWatch<K> {
     /// Lists and watches `K` in `namespace` (`None`: all namespaces, or cluster-scoped).
     /// Port of `NewListWatchFromClient`.
@@ -79,6 +90,7 @@ impl<K: Resource> ListWatch<K> {
     }
 }
 
+#[cfg(feature = "apiclient")]
 impl<K> ListWatch<K> {
     /// Lists and watches `resource` in `namespace`. Port of `NewFilteredListWatchFromClient`.
     pub fn new(client: RestClient, resource: ApiResource, namespace: Option<&str>) -> Self {
@@ -135,13 +147,14 @@ impl<K> ListWatch<K> {
     }
 }
 
+#[cfg(feature = "apiclient")]
 impl<K: DeserializeOwned + Send + 'static> ListerWatcher<K> for ListWatch<K> {
-    fn list(&self, opts: ListOptions) -> BoxFuture<'_, apiclient::Result<List<K>>> {
+    fn list(&self, opts: ListOptions) -> BoxFuture<'_, apimachinery::Result<List<K>>> {
         let opts = self.options(opts);
         Box::pin(async move { self.client.list(&opts).await })
     }
 
-    fn watch(&self, opts: ListOptions) -> BoxFuture<'_, apiclient::Result<WatchEventStream<K>>> {
+    fn watch(&self, opts: ListOptions) -> BoxFuture<'_, apimachinery::Result<WatchEventStream<K>>> {
         let opts = self.options(opts);
         Box::pin(async move { Ok(self.client.watch(&opts).await?.boxed()) })
     }
@@ -161,8 +174,8 @@ pub(crate) mod scripted {
     use std::collections::VecDeque;
     use std::sync::Mutex;
 
-    use apiclient::meta::{Bookmark, BookmarkMeta, INITIAL_EVENTS_END_ANNOTATION};
-    use apiclient::{ObjectMeta, Status};
+    use apimachinery::meta::{Bookmark, BookmarkMeta, INITIAL_EVENTS_END_ANNOTATION};
+    use apimachinery::{ObjectMeta, Status};
     use tokio::sync::{Notify, mpsc};
 
     use super::*;
@@ -170,13 +183,13 @@ pub(crate) mod scripted {
     /// How one scripted watch call answers.
     pub(crate) enum WatchScript<K> {
         /// The call fails.
-        Fail(apiclient::Error),
+        Fail(apimachinery::Error),
         /// These events, then the stream ends.
-        Events(Vec<apiclient::Result<WatchEvent<K>>>),
+        Events(Vec<apimachinery::Result<WatchEvent<K>>>),
         /// These events, then the stream stays open.
-        EventsThenHang(Vec<apiclient::Result<WatchEvent<K>>>),
+        EventsThenHang(Vec<apimachinery::Result<WatchEvent<K>>>),
         /// Events pushed by the test.
-        Channel(mpsc::UnboundedReceiver<apiclient::Result<WatchEvent<K>>>),
+        Channel(mpsc::UnboundedReceiver<apimachinery::Result<WatchEvent<K>>>),
     }
 
     /// Which call was made.
@@ -187,7 +200,7 @@ pub(crate) mod scripted {
     }
 
     pub(crate) struct Scripted<K> {
-        lists: Mutex<VecDeque<apiclient::Result<List<K>>>>,
+        lists: Mutex<VecDeque<apimachinery::Result<List<K>>>>,
         watches: Mutex<VecDeque<WatchScript<K>>>,
         calls: Mutex<Vec<(Call, ListOptions, tokio::time::Instant)>>,
         notify: Notify,
@@ -206,7 +219,7 @@ pub(crate) mod scripted {
 
     #[allow(clippy::unwrap_used)]
     impl<K> Scripted<K> {
-        pub(crate) fn list(&self, r: apiclient::Result<List<K>>) -> &Self {
+        pub(crate) fn list(&self, r: apimachinery::Result<List<K>>) -> &Self {
             self.lists.lock().unwrap().push_back(r);
             self
         }
@@ -241,7 +254,7 @@ pub(crate) mod scripted {
 
     #[allow(clippy::unwrap_used)]
     impl<K: Send + 'static> ListerWatcher<K> for Scripted<K> {
-        fn list(&self, opts: ListOptions) -> BoxFuture<'_, apiclient::Result<List<K>>> {
+        fn list(&self, opts: ListOptions) -> BoxFuture<'_, apimachinery::Result<List<K>>> {
             self.record(Call::List, &opts);
             let next = self.lists.lock().unwrap().pop_front();
             Box::pin(async move {
@@ -255,7 +268,7 @@ pub(crate) mod scripted {
         fn watch(
             &self,
             opts: ListOptions,
-        ) -> BoxFuture<'_, apiclient::Result<WatchEventStream<K>>> {
+        ) -> BoxFuture<'_, apimachinery::Result<WatchEventStream<K>>> {
             self.record(Call::Watch, &opts);
             let next = self.watches.lock().unwrap().pop_front();
             Box::pin(async move {
@@ -284,21 +297,26 @@ pub(crate) mod scripted {
         }
     }
 
-    pub(crate) fn list_of(rv: &str, items: Vec<ObjectMeta>) -> apiclient::Result<List<ObjectMeta>> {
+    pub(crate) fn list_of(
+        rv: &str,
+        items: Vec<ObjectMeta>,
+    ) -> apimachinery::Result<List<ObjectMeta>> {
         let mut l = List::default();
         l.metadata.resource_version = (!rv.is_empty()).then(|| rv.to_owned());
         l.items = items;
         Ok(l)
     }
 
-    pub(crate) fn bookmark<K>(rv: &str, initial_end: bool) -> apiclient::Result<WatchEvent<K>> {
+    pub(crate) fn bookmark<K>(rv: &str, initial_end: bool) -> apimachinery::Result<WatchEvent<K>> {
         let mut m = BookmarkMeta {
             resource_version: rv.into(),
             ..BookmarkMeta::default()
         };
         if initial_end {
-            m.annotations
-                .insert(INITIAL_EVENTS_END_ANNOTATION.into(), "true".into());
+            m.annotations.insert(
+                INITIAL_EVENTS_END_ANNOTATION,
+                apimachinery::Str::from("true"),
+            );
         }
         Ok(WatchEvent::Bookmark(Bookmark {
             metadata: m,
@@ -306,19 +324,19 @@ pub(crate) mod scripted {
         }))
     }
 
-    pub(crate) fn status_error(code: i32, reason: &str) -> apiclient::Error {
-        apiclient::Error::from_status(Status {
+    pub(crate) fn status_error(code: i32, reason: &str) -> apimachinery::Error {
+        apimachinery::Error::from_status(Status {
             code,
             reason: reason.into(),
             ..Status::default()
         })
     }
 
-    pub(crate) fn connection_refused() -> apiclient::Error {
-        apiclient::Error::Transport {
+    pub(crate) fn connection_refused() -> apimachinery::Error {
+        apimachinery::Error::Transport {
             verb: "GET".into(),
             url: "http://127.0.0.1:1/api/v1/pods".into(),
-            kind: apiclient::error::TransportKind::Connect,
+            kind: apimachinery::api::errors::TransportKind::Connect,
             source: "connection refused".into(),
         }
     }

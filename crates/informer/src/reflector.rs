@@ -23,7 +23,7 @@
 //! - Paging: 500 per page unless the LIST is pinned to a resourceVersion other than `""`/`"0"`
 //!   (served from the watch cache, unpaged), or a page size was configured, or an RV=`"0"` LIST
 //!   once came back paginated (no watch cache: keep paging). An expired continue token falls
-//!   back to one full list ([`apiclient::pager::ListPager`]).
+//!   back to one full list ([`apimachinery::pager::ListPager`]).
 //! - Watches ask for bookmarks and a server timeout jittered in [5 min, 10 min).
 //! - Watch triage: 410 in the stream → relist from the last resourceVersion; 429 or connection
 //!   refused when opening (or 429 in the stream) → back off and re-watch without relisting;
@@ -45,9 +45,9 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use apiclient::meta::ResourceVersionMatch;
-use apiclient::pager::{DEFAULT_PAGE_SIZE, ListPager};
-use apiclient::{ListOptions, Object, WatchEvent};
+use apimachinery::meta::ResourceVersionMatch;
+use apimachinery::pager::{DEFAULT_PAGE_SIZE, ListPager};
+use apimachinery::{ListOptions, Object, WatchEvent};
 use futures::StreamExt;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -204,12 +204,12 @@ enum WatchEnd {
 }
 
 /// Port of `isExpiredError`: Expired, or Gone for servers before 1.18.
-fn is_expired(e: &apiclient::Error) -> bool {
+fn is_expired(e: &apimachinery::Error) -> bool {
     e.is_resource_expired() || e.is_gone()
 }
 
 /// Port of `isTooLargeResourceVersionError`.
-fn is_too_large_resource_version(e: &apiclient::Error) -> bool {
+fn is_too_large_resource_version(e: &apimachinery::Error) -> bool {
     let Some(s) = e.status() else { return false };
     let causes = s
         .details
@@ -227,8 +227,8 @@ fn is_too_large_resource_version(e: &apiclient::Error) -> bool {
 }
 
 /// Port of `isWatchErrorRetriable`: connection refused or 429 → back off and re-watch.
-fn is_watch_error_retriable(e: &apiclient::Error) -> bool {
-    e.is_transport(apiclient::error::TransportKind::Connect) || e.is_too_many_requests()
+fn is_watch_error_retriable(e: &apimachinery::Error) -> bool {
+    e.is_transport(apimachinery::api::errors::TransportKind::Connect) || e.is_too_many_requests()
 }
 
 /// Keeps a [`ReflectorStore`] in step with a collection on the API server. Port of
@@ -360,7 +360,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         (min * (1.0 + rand::random::<f64>())) as i64
     }
 
-    fn fail(&self, verb: &'static str, source: apiclient::Error) -> Error {
+    fn fail(&self, verb: &'static str, source: apimachinery::Error) -> Error {
         let err = Error::Api {
             verb,
             resource: self.description.clone(),
@@ -517,7 +517,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                             return Err(Error::Api {
                                 verb: "watch",
                                 resource: self.description.clone(),
-                                source: apiclient::Error::InvalidRequest(
+                                source: apimachinery::Error::InvalidRequest(
                                     "server does not support watch-list".into(),
                                 ),
                             });

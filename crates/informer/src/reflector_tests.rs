@@ -5,8 +5,8 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use apiclient::meta::{StatusCause, StatusDetails};
-use apiclient::{ObjectMeta, Status};
+use apimachinery::meta::{StatusCause, StatusDetails};
+use apimachinery::{ObjectMeta, Status};
 use tokio::sync::mpsc;
 
 use super::*;
@@ -181,7 +181,7 @@ async fn list_410_relists_at_once_with_a_consistent_read() {
 
 #[tokio::test(start_paused = true)]
 async fn too_large_resource_version_on_list_also_relists_with_a_consistent_read() {
-    let too_large = apiclient::Error::from_status(Status {
+    let too_large = apimachinery::Error::from_status(Status {
         code: 504,
         reason: "Timeout".into(),
         message: "Timeout: Too large resource version: 999, current: 206".into(),

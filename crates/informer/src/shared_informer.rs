@@ -18,7 +18,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use apiclient::Object;
+use apimachinery::Object;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use apiclient::{ObjectMeta, WatchEvent};
+use apimachinery::{ObjectMeta, WatchEvent};
 use tokio::sync::{Notify, mpsc};
 
 use super::*;

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use informer::store::{meta_namespace_key_func, split_meta_namespace_key};
-//! let mut meta = apiclient::ObjectMeta::default();
+//! let mut meta = apimachinery::ObjectMeta::default();
 //! meta.namespace = Some("prod".into());
 //! meta.name = Some("web".into());
 //! assert_eq!(meta_namespace_key_func(&meta).unwrap(), "prod/web");
@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use apiclient::Object;
+use apimachinery::Object;
 
 use crate::delta_fifo::ObjectOrTombstone;
 use crate::error::{BoxError, Error, Result};
@@ -296,12 +296,12 @@ mod tests {
     use super::*;
     use crate::delta_fifo::DeletedFinalStateUnknown;
     use crate::index::{NAMESPACE_INDEX, namespace_indexers};
-    use apiclient::ObjectMeta;
+    use apimachinery::ObjectMeta;
 
     fn meta(ns: &str, name: &str) -> ObjectMeta {
         ObjectMeta {
-            namespace: (!ns.is_empty()).then(|| ns.to_owned()),
-            name: Some(name.to_owned()),
+            namespace: (!ns.is_empty()).then(|| ns.into()),
+            name: Some(name.into()),
             ..ObjectMeta::default()
         }
     }

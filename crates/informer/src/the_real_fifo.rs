@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use apiclient::Object;
+use apimachinery::Object;
 use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
@@ -294,7 +294,7 @@ mod tests {
     use super::*;
     use crate::delta_fifo::DeltaType;
     use crate::store::Store;
-    use apiclient::ObjectMeta;
+    use apimachinery::ObjectMeta;
 
     fn obj(name: &str, value: &str) -> ObjectMeta {
         ObjectMeta {

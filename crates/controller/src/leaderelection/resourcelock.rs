@@ -199,8 +199,8 @@ impl ResourceLock for LeaseLock {
             api_version: "coordination.k8s.io/v1".into(),
             kind: "Lease".into(),
             metadata: ObjectMeta {
-                name: Some(self.name.clone()),
-                namespace: Some(self.namespace.clone()),
+                name: Some(self.name.as_str().into()),
+                namespace: Some(self.namespace.as_str().into()),
                 ..ObjectMeta::default()
             },
             spec: LeaseSpec::default(),

@@ -183,8 +183,8 @@ impl Event {
             api_version: "v1".into(),
             kind: "Event".into(),
             metadata: ObjectMeta {
-                name: Some(format!("{}.{nanos:x}", object.name)),
-                namespace: Some(namespace),
+                name: Some(format!("{}.{nanos:x}", object.name).into()),
+                namespace: Some(namespace.into()),
                 ..ObjectMeta::default()
             },
             involved_object: object,

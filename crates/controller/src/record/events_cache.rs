@@ -20,8 +20,8 @@ pub const MAX_LRU_CACHE_ENTRIES: usize = 4096;
 pub(crate) struct EventLog {
     pub count: i32,
     pub first_timestamp: Option<String>,
-    pub name: String,
-    pub resource_version: Option<String>,
+    pub name: apiclient::Str,
+    pub resource_version: Option<apiclient::Str>,
 }
 
 /// Port of events_cache.go: `getEventKey`.

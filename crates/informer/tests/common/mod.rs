@@ -69,7 +69,12 @@ fn key(p: &Pod) -> String {
 
 impl ResourceEventHandler<Pod> for ViewHandler {
     fn on_add(&self, obj: &Arc<Pod>, _: bool) {
-        let rv = obj.metadata.resource_version.clone().unwrap_or_default();
+        let rv = obj
+            .metadata
+            .resource_version
+            .clone()
+            .unwrap_or_default()
+            .to_string();
         self.0.objects.lock().unwrap().insert(key(obj), rv);
         self.0.notify.notify_waiters();
     }
@@ -149,7 +154,11 @@ pub fn cache_state(i: &SharedIndexInformer<Pod>) -> BTreeMap<String, String> {
         .map(|p| {
             (
                 key(p),
-                p.metadata.resource_version.clone().unwrap_or_default(),
+                p.metadata
+                    .resource_version
+                    .clone()
+                    .unwrap_or_default()
+                    .to_string(),
             )
         })
         .collect()

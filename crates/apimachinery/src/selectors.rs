@@ -10,19 +10,40 @@
 //! never panics.
 //!
 //! ```
-//! use apiclient::selectors::LabelSelector;
+//! use apimachinery::selectors::LabelSelector;
 //! use std::collections::BTreeMap;
 //!
 //! let sel: LabelSelector = "app in (web, api), tier!=db, !legacy".parse()?;
 //! let labels = BTreeMap::from([("app".to_owned(), "web".to_owned())]);
 //! assert!(sel.matches(&labels));
 //! assert_eq!(sel.to_string(), "app in (api,web),!legacy,tier!=db");
-//! # Ok::<(), apiclient::selectors::SelectorError>(())
+//! # Ok::<(), apimachinery::selectors::SelectorError>(())
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
+
+use crate::StrMap;
+
+/// A set of labels a selector can be matched against. Port of labels.Labels (`Has`, `Get`);
+/// implemented for the objects' [`StrMap`] and for `BTreeMap<String, String>`.
+pub trait Labels {
+    /// The value of `key`, if present. Go: `Get` plus `Has`.
+    fn get_label(&self, key: &str) -> Option<&str>;
+}
+
+impl Labels for StrMap {
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(|v| v.as_str())
+    }
+}
+
+impl Labels for BTreeMap<String, String> {
+    fn get_label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
 
 /// Why a selector string was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -127,8 +148,8 @@ impl Requirement {
     }
 
     /// Port of labels.Requirement.Matches.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let got = labels.get(&self.key);
+    pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
+        let got = labels.get_label(&self.key);
         match self.operator {
             Operator::In | Operator::Equals | Operator::DoubleEquals => {
                 got.is_some_and(|v| self.values.contains(v))
@@ -234,7 +255,7 @@ impl LabelSelector {
     }
 
     /// True if `labels` satisfy every requirement. Port of Selector.Matches.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
         self.requirements.iter().all(|r| r.matches(labels))
     }
 }
@@ -572,9 +593,9 @@ impl FieldSelector {
     }
 
     /// Port of fields.Selector.Matches; an absent field reads as `""`, as in Go's `fields.Set`.
-    pub fn matches(&self, fields: &BTreeMap<String, String>) -> bool {
+    pub fn matches<L: Labels + ?Sized>(&self, fields: &L) -> bool {
         self.terms.iter().all(|t| {
-            let v = fields.get(&t.field).map(String::as_str).unwrap_or("");
+            let v = fields.get_label(&t.field).unwrap_or("");
             (v == t.value) != t.not_equal
         })
     }

@@ -9,9 +9,8 @@ use std::borrow::Cow;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta as K8sMeta;
 
-use crate::meta::{Object, OwnerReference, Resource, StringMap};
-
-static EMPTY: StringMap = StringMap::new();
+use crate::Str;
+use crate::meta::{Object, OwnerReference, Resource, StringMap, Time};
 
 /// Maps k8s-openapi's scope marker types to a `namespaced` flag.
 pub trait ScopeNamespaced {
@@ -60,35 +59,56 @@ where
     fn generation(&self) -> i64 {
         self.metadata().generation.unwrap_or(0)
     }
-    fn labels(&self) -> &StringMap {
-        self.metadata().labels.as_ref().unwrap_or(&EMPTY)
+    fn labels(&self) -> Cow<'_, StringMap> {
+        Cow::Owned(
+            self.metadata()
+                .labels
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k, Str::from(v)))
+                .collect(),
+        )
     }
-    fn annotations(&self) -> &StringMap {
-        self.metadata().annotations.as_ref().unwrap_or(&EMPTY)
+    fn annotations(&self) -> Cow<'_, StringMap> {
+        Cow::Owned(
+            self.metadata()
+                .annotations
+                .iter()
+                .flatten()
+                .map(|(k, v)| (k, Str::from(v)))
+                .collect(),
+        )
     }
-    fn deletion_timestamp(&self) -> Option<Cow<'_, str>> {
+    fn deletion_timestamp(&self) -> Option<Time> {
         self.metadata()
             .deletion_timestamp
             .as_ref()
-            .map(|t| Cow::Owned(t.0.to_string()))
+            .map(|t| Time::from_unix(t.0.as_second()))
     }
     fn owner_references(&self) -> Cow<'_, [OwnerReference]> {
         let refs = self.metadata().owner_references.as_deref().unwrap_or(&[]);
         Cow::Owned(
             refs.iter()
                 .map(|r| OwnerReference {
-                    api_version: r.api_version.clone(),
-                    kind: r.kind.clone(),
-                    name: r.name.clone(),
-                    uid: r.uid.clone(),
+                    api_version: Str::from(&r.api_version),
+                    kind: Str::from(&r.kind),
+                    name: Str::from(&r.name),
+                    uid: Str::from(&r.uid),
                     controller: r.controller,
                     block_owner_deletion: r.block_owner_deletion,
                 })
                 .collect(),
         )
     }
-    fn finalizers(&self) -> &[String] {
-        self.metadata().finalizers.as_deref().unwrap_or(&[])
+    fn finalizers(&self) -> Cow<'_, [Str]> {
+        Cow::Owned(
+            self.metadata()
+                .finalizers
+                .iter()
+                .flatten()
+                .map(Str::from)
+                .collect(),
+        )
     }
     fn set_resource_version(&mut self, rv: &str) {
         self.metadata_mut().resource_version = Some(rv.to_owned());

@@ -65,7 +65,7 @@ impl Bookmark {
         self.metadata
             .annotations
             .get(INITIAL_EVENTS_END_ANNOTATION)
-            .map(String::as_str)
+            .map(crate::Str::as_str)
             == Some("true")
     }
 }

@@ -1,5 +1,11 @@
-//! Port of apimachinery `pkg/api/errors/errors.go`: the error every call in this crate returns,
-//! and the predicates (`is_not_found`, `is_conflict`, ...) that classify the server's `Status`.
+//! Port of apimachinery `pkg/api/errors/errors.go`: the error every API call returns, and the
+//! predicates (`is_not_found`, `is_conflict`, ...) that classify the server's `Status`.
+//!
+//! Lives here rather than in `apiclient` so that a `ListerWatcher` written without `apiclient`
+//! returns the same type the informer's reflector classifies. Differs from Go: Go's
+//! `StatusError` ([`StatusError`] here) is one `error` among many; here it is the
+//! [`Error::Api`] variant of one enum that also names the transport, TLS, decode and
+//! configuration failures client-go reports as plain `error`s.
 //!
 //! Data flow: a non-2xx response (or a watch `ERROR` event) is decoded into a [`Status`] and
 //! wrapped as [`Error::Api`]; if the body is not a `Status`, one is synthesised from the HTTP
@@ -31,7 +37,7 @@ pub enum Error {
     /// The server answered with an error `Status`. Retryable depending on the status:
     /// see [`Error::retry_after`] and the predicates.
     #[error("{0}")]
-    Api(Box<ApiError>),
+    Api(Box<StatusError>),
     /// The request never got a complete response: connect failure, reset, EOF, timeout.
     /// GETs are retried on reset/EOF by `with_retry`; other verbs are not.
     #[error("{verb} {url}: {kind}: {}", chain(source.as_ref()))]
@@ -156,14 +162,14 @@ impl ConfigError {
 
 /// An error `Status` from the server. Port of apimachinery's `StatusError`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiError {
+pub struct StatusError {
     /// The status the server sent (or one synthesised from the HTTP code).
     pub status: Status,
     /// The `Retry-After` header of the response, in whole seconds, if it had one.
     pub retry_after_header: Option<u64>,
 }
 
-impl std::fmt::Display for ApiError {
+impl std::fmt::Display for StatusError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = &self.status;
         let reason = if s.reason.is_empty() {
@@ -175,7 +181,10 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-impl std::error::Error for ApiError {}
+impl std::error::Error for StatusError {}
+
+/// The name this type had in `apiclient` before it moved here; same type.
+pub type ApiError = StatusError;
 
 // The `reason` strings of metav1.StatusReason.
 /// `NotFound`.
@@ -209,7 +218,7 @@ pub const REASON_INTERNAL_ERROR: &str = "InternalError";
 /// `ServiceUnavailable`.
 pub const REASON_SERVICE_UNAVAILABLE: &str = "ServiceUnavailable";
 
-impl ApiError {
+impl StatusError {
     /// Builds the error for a response whose body was not a `Status`.
     ///
     /// Port of errors.go: NewGenericServerResponse — the reason is derived from the code.
@@ -271,7 +280,7 @@ impl ApiError {
             retry_after_seconds: i32::try_from(s).unwrap_or(i32::MAX),
             ..StatusDetails::default()
         });
-        ApiError {
+        StatusError {
             status: Status {
                 types: TypeMeta {
                     api_version: "v1".into(),
@@ -289,8 +298,8 @@ impl ApiError {
     }
 }
 
-impl From<ApiError> for Error {
-    fn from(e: ApiError) -> Self {
+impl From<StatusError> for Error {
+    fn from(e: StatusError) -> Self {
         Error::Api(Box::new(e))
     }
 }
@@ -298,7 +307,7 @@ impl From<ApiError> for Error {
 impl Error {
     /// Wraps a server `Status` (e.g. from a watch `ERROR` event).
     pub fn from_status(status: Status) -> Self {
-        Error::Api(Box::new(ApiError {
+        Error::Api(Box::new(StatusError {
             status,
             retry_after_header: None,
         }))
@@ -497,10 +506,10 @@ mod tests {
 
     #[test]
     fn generic_response_gets_reason_from_code() {
-        let e: Error = ApiError::from_code(503, "GET", String::new(), Some(3)).into();
+        let e: Error = StatusError::from_code(503, "GET", String::new(), Some(3)).into();
         assert!(e.is_service_unavailable());
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
-        let e: Error = ApiError::from_code(404, "GET", "nope".into(), None).into();
+        let e: Error = StatusError::from_code(404, "GET", "nope".into(), None).into();
         assert!(e.is_not_found());
         assert_eq!(e.retry_after(), None);
     }

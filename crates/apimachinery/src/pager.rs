@@ -10,7 +10,7 @@
 
 use std::future::Future;
 
-use crate::error::Result;
+use crate::api::errors::Result;
 use crate::meta::{List, ListMeta, ListOptions};
 
 /// Default page size. Port of pager.go: defaultPageSize.
@@ -173,7 +173,7 @@ impl<F> ListPager<F> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::error::Error;
+    use crate::api::errors::Error;
     use crate::meta::Status;
     use std::cell::RefCell;
 

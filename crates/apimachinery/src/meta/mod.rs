@@ -11,18 +11,22 @@
 //! [`Resource`] traits; [`options`] the query-parameter structs (ListOptions, DeleteOptions,
 //! ...); [`watch_event`] the watch envelope. Everything is re-exported here.
 //!
-//! Differs from Go: timestamps stay the RFC 3339 strings the server sent (no date library in
-//! the public API); absent strings read as `""` through [`Object`], as in Go's getters.
+//! Laid out for caches: strings are shared [`Str`]s, maps compact [`StrMap`]s, timestamps
+//! 8-byte [`Time`]s, and `managedFields[].fieldsV1` raw JSON ([`FieldsV1`]), as Go keeps it.
+//! Absent strings read as `""` through [`Object`], as in Go's getters.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::{Str, StrMap};
+
 pub mod managed_fields;
 pub mod options;
+pub mod partial_object_metadata;
+pub mod time;
 pub mod watch_event;
 
 pub use managed_fields::{ObjectSeed, WithoutManagedFields, decode_object};
@@ -30,14 +34,14 @@ pub use options::{
     DeleteOptions, ListOptions, PatchType, Preconditions, PropagationPolicy, ResourceVersionMatch,
     WriteOptions,
 };
+pub use partial_object_metadata::{PartialObjectMetadata, PartialObjectMetadataList};
+pub use time::{MicroTime, Time, TimeError};
 pub use watch_event::{
     Bookmark, BookmarkMeta, INITIAL_EVENTS_END_ANNOTATION, RawWatchEvent, WatchEvent,
 };
 
 /// The labels or annotations of an object. An empty map is what Go's getter returns for nil.
-pub type StringMap = BTreeMap<String, String>;
-
-static EMPTY_MAP: StringMap = BTreeMap::new();
+pub type StringMap = StrMap;
 
 /// Port of metav1.TypeMeta: `apiVersion` and `kind`, flattened into every object.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,70 +57,86 @@ pub struct TypeMeta {
 
 /// Port of metav1.ObjectMeta: the metadata of a persisted object.
 ///
-/// Differs from Go: `managed_fields` keeps each entry's `fieldsV1` as JSON, and timestamps are
-/// strings, so a round trip never loses or reformats anything.
+/// Laid out for caches: strings are shared [`Str`]s, maps are compact [`StrMap`]s, timestamps
+/// are 8-byte [`Time`]s and `managedFields[].fieldsV1` stays raw JSON, as in Go.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     /// Unique within a namespace; required when creating unless `generate_name` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub name: Option<Str>,
     /// Prefix the server extends into a unique name when `name` is empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generate_name: Option<String>,
+    pub generate_name: Option<Str>,
     /// Namespace of a namespaced object; absent for cluster-scoped ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub namespace: Option<Str>,
     /// Deprecated self link; servers no longer set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub self_link: Option<String>,
+    pub self_link: Option<Str>,
     /// Server-assigned unique id for this incarnation of the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
+    pub uid: Option<Str>,
     /// Opaque version used for optimistic concurrency and for watches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_version: Option<String>,
+    pub resource_version: Option<Str>,
     /// Sequence number of spec changes, set by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
-    /// RFC 3339 creation time.
+    /// When the object was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creation_timestamp: Option<String>,
-    /// RFC 3339 time after which the object will be deleted; set means "being deleted".
+    pub creation_timestamp: Option<Time>,
+    /// Time after which the object will be deleted; set means "being deleted".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_timestamp: Option<String>,
+    pub deletion_timestamp: Option<Time>,
     /// Grace period the deletion was requested with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_grace_period_seconds: Option<i64>,
     /// Labels used by selectors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<StringMap>,
+    pub labels: Option<StrMap>,
     /// Annotations: arbitrary non-identifying metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<StringMap>,
+    pub annotations: Option<StrMap>,
     /// Objects this one depends on (garbage collection).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::compact::opt_vec"
+    )]
     pub owner_references: Option<Vec<OwnerReference>>,
     /// Finalizers that must be removed before the object is deleted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finalizers: Option<Vec<String>>,
-    /// Server-side apply bookkeeping; often half an object's bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::compact::opt_vec"
+    )]
+    pub finalizers: Option<Vec<Str>>,
+    /// Server-side apply bookkeeping; often half an object's JSON, kept as raw bytes.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::compact::opt_vec"
+    )]
     pub managed_fields: Option<Vec<ManagedFieldsEntry>>,
 }
 
 /// Port of metav1.OwnerReference.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerReference {
     /// API version of the owner.
-    pub api_version: String,
+    #[serde(default)]
+    pub api_version: Str,
     /// Kind of the owner.
-    pub kind: String,
+    #[serde(default)]
+    pub kind: Str,
     /// Name of the owner.
-    pub name: String,
+    #[serde(default)]
+    pub name: Str,
     /// UID of the owner.
-    pub uid: String,
+    #[serde(default)]
+    pub uid: Str,
     /// True if the owner is the managing controller.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<bool>,
@@ -126,32 +146,120 @@ pub struct OwnerReference {
 }
 
 /// Port of metav1.ManagedFieldsEntry.
-///
-/// Differs from Go: `fieldsV1` is a JSON value rather than raw bytes.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ManagedFieldsEntry {
     /// The field manager.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manager: Option<String>,
+    pub manager: Option<Str>,
     /// `Apply` or `Update`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operation: Option<String>,
+    pub operation: Option<Str>,
     /// Version of the fields set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
+    pub api_version: Option<Str>,
     /// When the entry was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub time: Option<String>,
+    pub time: Option<Time>,
     /// Format of `fields_v1`; only `FieldsV1` exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fields_type: Option<String>,
-    /// The field set.
+    pub fields_type: Option<Str>,
+    /// The field set, as raw JSON.
     #[serde(default, rename = "fieldsV1", skip_serializing_if = "Option::is_none")]
-    pub fields_v1: Option<serde_json::Value>,
+    pub fields_v1: Option<FieldsV1>,
     /// The subresource the entry applies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subresource: Option<String>,
+    pub subresource: Option<Str>,
+}
+
+/// A set of field paths, as the raw JSON the server sent. Port of metav1.FieldsV1
+/// (`Raw []byte`). Shared like a [`Str`]: objects written by the same manager from the same
+/// template hold one copy.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct FieldsV1(pub Str);
+
+impl FieldsV1 {
+    /// The raw JSON text.
+    pub fn raw(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for FieldsV1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FieldsV1({})", self.0.as_str())
+    }
+}
+
+impl Serialize for FieldsV1 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::runtime::serialize_raw(&self.0, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldsV1 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(FieldsV1(Str::from(crate::runtime::raw_json(d)?)))
+    }
+}
+
+/// Port of metav1.LabelSelector: the struct form of a label selector, as specs carry it.
+/// [`crate::selectors`] parses and matches the string form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelSelector {
+    /// Requirements, ANDed together.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::compact::opt_vec"
+    )]
+    pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
+    /// `{key: value}` pairs, each equivalent to an `In` requirement with one value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_labels: Option<StrMap>,
+}
+
+/// Port of metav1.LabelSelectorRequirement.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelSelectorRequirement {
+    /// The label key.
+    #[serde(default)]
+    pub key: Str,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    #[serde(default)]
+    pub operator: Str,
+    /// The values for `In` and `NotIn`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::compact::opt_vec"
+    )]
+    pub values: Option<Vec<Str>>,
+}
+
+/// Port of metav1.Condition: one aspect of an object's current state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// When the condition last changed status.
+    #[serde(default)]
+    pub last_transition_time: Time,
+    /// Human-readable detail.
+    #[serde(default)]
+    pub message: Str,
+    /// The `.metadata.generation` the condition was set for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// CamelCase reason for the last transition.
+    #[serde(default)]
+    pub reason: Str,
+    /// `True`, `False` or `Unknown`.
+    #[serde(default)]
+    pub status: Str,
+    /// The condition type, e.g. `Available`.
+    #[serde(default, rename = "type")]
+    pub type_: Str,
 }
 
 /// Port of metav1.ListMeta: the metadata of a list response.
@@ -317,7 +425,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for List<T> {
 
 /// Deserialises `{apiVersion, kind, metadata}` and skips everything else, without buffering.
 /// Used by metadata-only types.
-pub(crate) fn deserialize_type_and_meta<'de, D, M>(d: D) -> Result<(TypeMeta, M), D::Error>
+fn deserialize_type_and_meta<'de, D, M>(d: D) -> Result<(TypeMeta, M), D::Error>
 where
     D: Deserializer<'de>,
     M: DeserializeOwned + Default,
@@ -367,16 +475,17 @@ pub trait Object {
     fn resource_version(&self) -> &str;
     /// `metadata.generation`.
     fn generation(&self) -> i64;
-    /// `metadata.labels`.
-    fn labels(&self) -> &StringMap;
+    /// `metadata.labels`. Borrowed for this crate's types; built on each call for foreign
+    /// types (k8s-openapi).
+    fn labels(&self) -> Cow<'_, StringMap>;
     /// `metadata.annotations`.
-    fn annotations(&self) -> &StringMap;
-    /// `metadata.deletionTimestamp` in RFC 3339, if the object is being deleted.
-    fn deletion_timestamp(&self) -> Option<Cow<'_, str>>;
+    fn annotations(&self) -> Cow<'_, StringMap>;
+    /// `metadata.deletionTimestamp`, if the object is being deleted.
+    fn deletion_timestamp(&self) -> Option<Time>;
     /// `metadata.ownerReferences`.
     fn owner_references(&self) -> Cow<'_, [OwnerReference]>;
     /// `metadata.finalizers`.
-    fn finalizers(&self) -> &[String];
+    fn finalizers(&self) -> Cow<'_, [Str]>;
     /// Sets `metadata.resourceVersion`.
     fn set_resource_version(&mut self, rv: &str);
     /// Drops `metadata.managedFields`: the usual transform before caching an object.
@@ -399,23 +508,27 @@ impl Object for ObjectMeta {
     fn generation(&self) -> i64 {
         self.generation.unwrap_or(0)
     }
-    fn labels(&self) -> &StringMap {
-        self.labels.as_ref().unwrap_or(&EMPTY_MAP)
+    fn labels(&self) -> Cow<'_, StringMap> {
+        self.labels
+            .as_ref()
+            .map_or_else(|| Cow::Owned(StrMap::new()), Cow::Borrowed)
     }
-    fn annotations(&self) -> &StringMap {
-        self.annotations.as_ref().unwrap_or(&EMPTY_MAP)
+    fn annotations(&self) -> Cow<'_, StringMap> {
+        self.annotations
+            .as_ref()
+            .map_or_else(|| Cow::Owned(StrMap::new()), Cow::Borrowed)
     }
-    fn deletion_timestamp(&self) -> Option<Cow<'_, str>> {
-        self.deletion_timestamp.as_deref().map(Cow::Borrowed)
+    fn deletion_timestamp(&self) -> Option<Time> {
+        self.deletion_timestamp
     }
     fn owner_references(&self) -> Cow<'_, [OwnerReference]> {
         Cow::Borrowed(self.owner_references.as_deref().unwrap_or(&[]))
     }
-    fn finalizers(&self) -> &[String] {
-        self.finalizers.as_deref().unwrap_or(&[])
+    fn finalizers(&self) -> Cow<'_, [Str]> {
+        Cow::Borrowed(self.finalizers.as_deref().unwrap_or(&[]))
     }
     fn set_resource_version(&mut self, rv: &str) {
-        self.resource_version = Some(rv.to_owned());
+        self.resource_version = Some(Str::from(rv));
     }
     fn clear_managed_fields(&mut self) {
         self.managed_fields = None;
@@ -442,19 +555,19 @@ macro_rules! impl_object_via_metadata {
             fn generation(&self) -> i64 {
                 $crate::meta::Object::generation(&self.metadata)
             }
-            fn labels(&self) -> &$crate::meta::StringMap {
+            fn labels(&self) -> ::std::borrow::Cow<'_, $crate::meta::StringMap> {
                 $crate::meta::Object::labels(&self.metadata)
             }
-            fn annotations(&self) -> &$crate::meta::StringMap {
+            fn annotations(&self) -> ::std::borrow::Cow<'_, $crate::meta::StringMap> {
                 $crate::meta::Object::annotations(&self.metadata)
             }
-            fn deletion_timestamp(&self) -> Option<::std::borrow::Cow<'_, str>> {
+            fn deletion_timestamp(&self) -> Option<$crate::meta::Time> {
                 $crate::meta::Object::deletion_timestamp(&self.metadata)
             }
             fn owner_references(&self) -> ::std::borrow::Cow<'_, [$crate::meta::OwnerReference]> {
                 $crate::meta::Object::owner_references(&self.metadata)
             }
-            fn finalizers(&self) -> &[String] {
+            fn finalizers(&self) -> ::std::borrow::Cow<'_, [$crate::Str]> {
                 $crate::meta::Object::finalizers(&self.metadata)
             }
             fn set_resource_version(&mut self, rv: &str) {

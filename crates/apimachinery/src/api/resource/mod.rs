@@ -1,0 +1,5 @@
+//! Port of apimachinery `pkg/api/resource`.
+
+pub mod quantity;
+
+pub use quantity::{Quantity, QuantityError};
