@@ -13,6 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::core::v1::Pod;
 use apiclient::{Config, List, ListOptions, Object, RestClient, WatchEvent};
 use clientgo::informer::{
     InformerOptions, ListWatch, ListerWatcher, ResourceEventHandlerFuncs, SharedIndexInformer,
@@ -21,7 +22,6 @@ use clientgo::informer::{
 use clientgo::workqueue::Queue;
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::json;
 use testserver::TestServer;
 use tokio_util::sync::CancellationToken;

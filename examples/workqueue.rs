@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::core::v1::Pod;
 use apiclient::{Config, Object, RestClient};
 use clientgo::informer::store::{
     deletion_handling_meta_namespace_key_func, meta_namespace_key_func,
@@ -20,7 +21,6 @@ use clientgo::informer::{
     FifoKind, Indexers, ListWatch, ResourceEventHandlerFuncs, Store, new_informer,
 };
 use clientgo::workqueue::{QueueConfig, RateLimitingQueue, default_controller_rate_limiter};
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 

@@ -20,6 +20,7 @@ mod demo;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use api::core::v1::Pod;
 use apiclient::{Config, Object, RestClient};
 use clientgo::controller::leaderelection::{LeaderElectionConfig, LeaseLock, run_while_leading};
 use clientgo::controller::{Controller, ControllerConfig, signals};
@@ -27,7 +28,6 @@ use clientgo::informer::{
     InformerOptions, ListWatch, Lister, ObjectOrTombstone, ReflectorConfig,
     ResourceEventHandlerFuncs, SharedIndexInformer,
 };
-use k8s_openapi::api::core::v1::Pod;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug)]

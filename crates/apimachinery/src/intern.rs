@@ -108,6 +108,16 @@ impl Str {
         intern(s)
     }
 
+    /// A copy of `s` that is not shared through the table: for strings that are unique by
+    /// nature (an object's name, uid and resourceVersion), where a table entry would cost
+    /// memory and a lock without ever being shared.
+    pub fn unshared(s: &str) -> Str {
+        if s.is_empty() {
+            return Str::default();
+        }
+        Str(ArcStr::from(s))
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -232,6 +242,31 @@ impl<'de> Deserialize<'de> for Str {
     }
 }
 
+/// Decodes an optional string without sharing it (see [`Str::unshared`]); for
+/// `#[serde(deserialize_with = "...")]` on fields whose values are unique per object.
+pub fn opt_unshared<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Str>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<Str>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or null")
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<Option<Str>, E> {
+            Ok(Some(Str::unshared(s)))
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Option<Str>, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Option<Str>, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<Str>, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+    d.deserialize_option(V)
+}
+
 /// Hashes like `str`, so a `HashSet<Str>` can be queried with `&str`.
 const _: () = {
     fn assert_hash<T: Hash + Eq + Borrow<str>>() {}
@@ -249,6 +284,19 @@ mod tests {
         let b: Str = serde_json::from_str("\"registry.example/main:1.2-shared-test\"").unwrap();
         assert_eq!(a, b);
         assert!(std::ptr::eq(a.as_str().as_ptr(), b.as_str().as_ptr()));
+    }
+
+    #[test]
+    fn unshared_strings_stay_out_of_the_table() {
+        let a = Str::unshared("unshared-test-uid-0001");
+        let b = Str::unshared("unshared-test-uid-0001");
+        assert_eq!(a, b);
+        assert!(!std::ptr::eq(a.as_str().as_ptr(), b.as_str().as_ptr()));
+        let m: Option<Str> =
+            opt_unshared(&mut serde_json::Deserializer::from_str("\"x-1\"")).unwrap();
+        assert_eq!(m.as_deref(), Some("x-1"));
+        let n: Option<Str> = opt_unshared(&mut serde_json::Deserializer::from_str("null")).unwrap();
+        assert_eq!(n, None);
     }
 
     #[test]

@@ -10,11 +10,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use api::core::v1::Pod;
 use informer::store::split_meta_namespace_key;
 use informer::{
     FactoryOptions, ObjectOrTombstone, ResourceEventHandlerFuncs, SharedInformerFactory,
 };
-use k8s_openapi::api::core::v1::Pod;
 use tokio_util::sync::CancellationToken;
 use workqueue::RateLimitingQueue;
 

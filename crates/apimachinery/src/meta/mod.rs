@@ -57,13 +57,19 @@ pub struct TypeMeta {
 
 /// Port of metav1.ObjectMeta: the metadata of a persisted object.
 ///
-/// Laid out for caches: strings are shared [`Str`]s, maps are compact [`StrMap`]s, timestamps
-/// are 8-byte [`Time`]s and `managedFields[].fieldsV1` stays raw JSON, as in Go.
+/// Laid out for caches: strings are shared [`Str`]s (except `name`, `uid` and
+/// `resourceVersion`, which are unique per object and so are not put in the shared table),
+/// maps are compact [`StrMap`]s, timestamps are 8-byte [`Time`]s and
+/// `managedFields[].fieldsV1` stays raw JSON, as in Go.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     /// Unique within a namespace; required when creating unless `generate_name` is set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::opt_unshared"
+    )]
     pub name: Option<Str>,
     /// Prefix the server extends into a unique name when `name` is empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,10 +81,18 @@ pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_link: Option<Str>,
     /// Server-assigned unique id for this incarnation of the object.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::opt_unshared"
+    )]
     pub uid: Option<Str>,
     /// Opaque version used for optimistic concurrency and for watches.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::intern::opt_unshared"
+    )]
     pub resource_version: Option<Str>,
     /// Sequence number of spec changes, set by the server.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,425 @@
+//! Writing one group-version file (`crates/api/src/core/v1.rs`) from the model.
+//!
+//! The text is plain Rust with one item per schema, in schema-name order; `rustfmt` (run by
+//! `main`) lays it out. Paths to `apimachinery` types are imported by name unless the name is
+//! taken in the file; types of other modules keep their full `crate::` path so that a reader
+//! can tell them apart from the module's own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use crate::doc_text::doc_lines;
+use crate::model::{Item, ItemKind, KindInfo};
+use crate::names::{Place, TypeName};
+use crate::rust_type::{Field, full_path};
+
+/// Writes `///` lines for `lines` at `indent`.
+fn push_doc(out: &mut String, indent: &str, lines: &[String]) {
+    for line in lines {
+        if line.is_empty() {
+            let _ = writeln!(out, "{indent}///");
+        } else {
+            let _ = writeln!(out, "{indent}/// {line}");
+        }
+    }
+}
+
+/// The doc of a type: its description, then the Go name, then `extra` paragraphs.
+fn type_doc(item: &Item, extra: &[String]) -> Vec<String> {
+    let mut lines = match &item.description {
+        Some(d) if !d.trim().is_empty() => doc_lines(d),
+        _ => vec![format!("`{}`.", item.name.name)],
+    };
+    for paragraph in extra {
+        lines.push(String::new());
+        lines.push(paragraph.clone());
+    }
+    lines.push(String::new());
+    lines.push(format!("Go: `{}.{}`", item.name.go_package, item.name.name));
+    lines
+}
+
+/// How the file spells full paths: imported names, or the full path.
+struct Spelling {
+    module_prefix: String,
+    imported: BTreeSet<String>,
+}
+
+impl Spelling {
+    /// Imports every `apimachinery` path whose last segment is free in the file.
+    fn new(
+        module_prefix: String,
+        local_names: &BTreeSet<&str>,
+        paths: &BTreeSet<String>,
+    ) -> Spelling {
+        let mut by_name: BTreeMap<&str, Vec<&String>> = BTreeMap::new();
+        for path in paths
+            .iter()
+            .filter(|p| p.starts_with("apimachinery::") && !p.contains('<'))
+        {
+            by_name.entry(last_segment(path)).or_default().push(path);
+        }
+        let imported = by_name
+            .into_iter()
+            .filter(|(name, paths)| paths.len() == 1 && !local_names.contains(name))
+            .map(|(_, paths)| paths[0].clone())
+            .collect();
+        Spelling {
+            module_prefix,
+            imported,
+        }
+    }
+
+    fn spell(&self, path: &str) -> String {
+        if self.imported.contains(path) {
+            return last_segment(path).to_owned();
+        }
+        match path.strip_prefix(&self.module_prefix) {
+            Some(local) => local.to_owned(),
+            None => path.to_owned(),
+        }
+    }
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit("::").next().unwrap_or(path)
+}
+
+/// The text of `crates/api/src/<module>/<version>.rs`.
+pub fn group_version_file(module: &str, version: &str, items: &BTreeMap<String, Item>) -> String {
+    let local_names: BTreeSet<&str> = items.keys().map(String::as_str).collect();
+    let mut paths = BTreeSet::new();
+    for item in items.values() {
+        match &item.kind {
+            ItemKind::Struct { fields, .. } => fields.iter().for_each(|f| f.ty.paths(&mut paths)),
+            ItemKind::List { .. } | ItemKind::RawJson => {}
+        }
+    }
+    let spelling = Spelling::new(
+        format!("crate::{module}::{version}::"),
+        &local_names,
+        &paths,
+    );
+    let spell = |p: &str| spelling.spell(p);
+
+    let mut out = String::new();
+    let go_packages: BTreeSet<&str> = items.values().map(|i| i.name.go_package.as_str()).collect();
+    let go = go_packages
+        .into_iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let groups: BTreeSet<&str> = items
+        .values()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Struct {
+                kind: Some(kind), ..
+            } => Some(kind.gvk.group.as_str()),
+            _ => None,
+        })
+        .collect();
+    let served_as = match groups.into_iter().collect::<Vec<_>>().as_slice() {
+        [""] => format!(", served as the core API group, version `{version}`"),
+        [group] => format!(", served as API group `{group}`, version `{version}`"),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "//! Port of {go}: {} types{served_as}.", items.len());
+    let _ = writeln!(out, "//!");
+    if module == crate::names::META_MODULE {
+        let _ = writeln!(
+            out,
+            "//! These are apimachinery's types, not k8s.io/api's: the API server's OpenAPI documents \
+             include them, and the `apimachinery` crate does not port them, so they are generated here."
+        );
+        let _ = writeln!(out, "//!");
+    }
+    let _ = writeln!(
+        out,
+        "//! Generated by crates/api-codegen from the kube-apiserver 1.32 OpenAPI documents; \
+         do not edit, run `cargo run -p api-codegen`."
+    );
+    let _ = writeln!(out);
+    for path in &spelling.imported {
+        let _ = writeln!(out, "use {path};");
+    }
+    for item in items.values() {
+        let _ = writeln!(out);
+        match &item.kind {
+            ItemKind::Struct { fields, kind } => {
+                struct_item(&mut out, item, fields, kind.as_ref(), &spell)
+            }
+            ItemKind::List { item: element } => list_item(&mut out, item, element),
+            ItemKind::RawJson => raw_json_item(&mut out, item),
+        }
+    }
+    out
+}
+
+fn struct_item(
+    out: &mut String,
+    item: &Item,
+    fields: &[Field],
+    kind: Option<&KindInfo>,
+    spell: &dyn Fn(&str) -> String,
+) {
+    let name = &item.name.name;
+    let mut extra = Vec::new();
+    if let Some(KindInfo {
+        gvk,
+        collection: None,
+        ..
+    }) = kind
+    {
+        extra.push(format!(
+            "Kind `{}` has no collection path of its own (it is only served as a subresource), \
+             so it does not implement `Resource`.",
+            gvk.kind
+        ));
+    }
+    push_doc(out, "", &type_doc(item, &extra));
+    if is_all_caps(name) {
+        let _ = writeln!(out, "#[allow(clippy::upper_case_acronyms)]");
+    }
+    let _ = writeln!(
+        out,
+        "#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]"
+    );
+    if fields.is_empty() {
+        let _ = writeln!(out, "pub struct {name} {{}}");
+    } else {
+        let _ = writeln!(out, "pub struct {name} {{");
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                let _ = writeln!(out);
+            }
+            let doc = match &field.description {
+                Some(d) if !d.trim().is_empty() => doc_lines(d),
+                _ => vec![format!("`{}`.", field.json_name)],
+            };
+            push_doc(out, "    ", &doc);
+            let _ = writeln!(out, "    #[serde({})]", field.serde_attribute());
+            let _ = writeln!(
+                out,
+                "    pub {}: {},",
+                field.ident,
+                field.render_type(spell)
+            );
+        }
+        let _ = writeln!(out, "}}");
+    }
+    let Some(kind) = kind else {
+        return;
+    };
+    if let Some(collection) = &kind.collection {
+        let gvk = &kind.gvk;
+        let _ = writeln!(out);
+        let _ = writeln!(out, "impl apimachinery::meta::Resource for {name} {{");
+        let _ = writeln!(out, "    const GROUP: &'static str = \"{}\";", gvk.group);
+        let _ = writeln!(
+            out,
+            "    const VERSION: &'static str = \"{}\";",
+            gvk.version
+        );
+        let _ = writeln!(out, "    const KIND: &'static str = \"{}\";", gvk.kind);
+        let _ = writeln!(
+            out,
+            "    const PLURAL: &'static str = \"{}\";",
+            collection.plural
+        );
+        let _ = writeln!(
+            out,
+            "    const NAMESPACED: bool = {};",
+            collection.namespaced
+        );
+        let _ = writeln!(out, "}}");
+    }
+    if kind.has_object_meta {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "apimachinery::impl_object_via_metadata!({name});");
+    }
+}
+
+fn list_item(out: &mut String, item: &Item, element: &TypeName) {
+    let element_path = full_path(&Place::Generated(element.clone()));
+    let element_path = if element.module == item.name.module && element.version == item.name.version
+    {
+        element.name.clone()
+    } else {
+        element_path
+    };
+    let extra = [format!(
+        "A list of [`{element_path}`], as `apimachinery::meta::List` holds any list."
+    )];
+    push_doc(out, "", &type_doc(item, &extra));
+    let _ = writeln!(
+        out,
+        "pub type {} = apimachinery::meta::List<{element_path}>;",
+        item.name.name
+    );
+}
+
+fn raw_json_item(out: &mut String, item: &Item) {
+    let extra = [
+        "Kept as raw JSON, as Go's `JSON{Raw []byte}` keeps it: the value is free-form \
+                  (or a union of JSON shapes), so it is a `RawExtension`."
+            .to_owned(),
+    ];
+    push_doc(out, "", &type_doc(item, &extra));
+    if is_all_caps(&item.name.name) {
+        let _ = writeln!(out, "#[allow(clippy::upper_case_acronyms)]");
+    }
+    let _ = writeln!(
+        out,
+        "pub type {} = apimachinery::runtime::RawExtension;",
+        item.name.name
+    );
+}
+
+/// Names clippy's `upper_case_acronyms` lint flags (`JSON`).
+fn is_all_caps(name: &str) -> bool {
+    name.len() > 1
+        && name
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::schema::{Catalog, Collection, Gvk};
+
+    fn file(schemas: &str) -> String {
+        let doc = format!(r#"{{"paths": {{}}, "components": {{"schemas": {schemas}}}}}"#);
+        let catalog = Catalog::load(&[("doc.json".into(), doc)]).unwrap();
+        let model = crate::model::Model::build(&catalog).unwrap();
+        group_version_file("core", "v1", &model.modules["core"]["v1"])
+    }
+
+    #[test]
+    fn every_type_doc_ends_with_its_go_name() {
+        let text = file(
+            r#"{"io.k8s.api.core.v1.Thing": {"type": "object", "description": "A thing.", "properties": {}}}"#,
+        );
+        assert!(
+            text.contains("/// A thing.\n///\n/// Go: `k8s.io/api/core/v1.Thing`\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn fields_without_a_description_are_documented_by_their_json_name() {
+        let text = file(
+            r#"{"io.k8s.api.core.v1.Thing": {"type": "object", "properties": {"fooBar": {"type": "string"}}}}"#,
+        );
+        assert!(
+            text.contains("/// `fooBar`.\n    #[serde(rename = \"fooBar\""),
+            "{text}"
+        );
+        assert!(text.contains("/// `Thing`.\n"), "{text}");
+    }
+
+    #[test]
+    fn apimachinery_types_are_imported_and_local_types_are_not_qualified() {
+        let text = file(
+            r##"{"io.k8s.api.core.v1.A": {"type": "object", "properties": {
+                    "b": {"$ref": "#/components/schemas/io.k8s.api.core.v1.B"},
+                    "t": {"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.Time"}}},
+                "io.k8s.api.core.v1.B": {"type": "object", "properties": {}}}"##,
+        );
+        assert!(text.contains("use apimachinery::meta::Time;\n"), "{text}");
+        assert!(text.contains("pub b: Option<Box<B>>,"), "{text}");
+        assert!(text.contains("pub t: Option<Time>,"), "{text}");
+    }
+
+    #[test]
+    fn a_kind_with_a_collection_implements_resource_and_object() {
+        let name = TypeName {
+            module: "core".into(),
+            version: "v1".into(),
+            name: "Pod".into(),
+            go_package: "k8s.io/api/core/v1".into(),
+        };
+        let kind = KindInfo {
+            gvk: Gvk {
+                group: String::new(),
+                version: "v1".into(),
+                kind: "Pod".into(),
+            },
+            collection: Some(Collection {
+                plural: "pods".into(),
+                namespaced: true,
+            }),
+            has_object_meta: true,
+        };
+        // `struct_item` takes the fields and the kind info as arguments.
+        let item = Item {
+            name,
+            description: None,
+            kind: ItemKind::Struct {
+                fields: vec![],
+                kind: None,
+            },
+        };
+        let mut out = String::new();
+        struct_item(&mut out, &item, &[], Some(&kind), &|p: &str| p.to_owned());
+        for line in [
+            "impl apimachinery::meta::Resource for Pod {",
+            "const GROUP: &'static str = \"\";",
+            "const PLURAL: &'static str = \"pods\";",
+            "const NAMESPACED: bool = true;",
+            "apimachinery::impl_object_via_metadata!(Pod);",
+        ] {
+            assert!(out.contains(line), "{line} missing from\n{out}");
+        }
+    }
+
+    #[test]
+    fn a_kind_without_a_collection_says_why_it_is_not_a_resource() {
+        let name = TypeName {
+            module: "policy".into(),
+            version: "v1".into(),
+            name: "Eviction".into(),
+            go_package: "k8s.io/api/policy/v1".into(),
+        };
+        let kind = KindInfo {
+            gvk: Gvk {
+                group: "policy".into(),
+                version: "v1".into(),
+                kind: "Eviction".into(),
+            },
+            collection: None,
+            has_object_meta: true,
+        };
+        // `struct_item` takes the fields and the kind info as arguments.
+        let item = Item {
+            name,
+            description: None,
+            kind: ItemKind::Struct {
+                fields: vec![],
+                kind: None,
+            },
+        };
+        let mut out = String::new();
+        struct_item(&mut out, &item, &[], Some(&kind), &|p: &str| p.to_owned());
+        assert!(!out.contains("Resource for"), "{out}");
+        assert!(out.contains("only served as a subresource"), "{out}");
+        assert!(out.contains("impl_object_via_metadata!(Eviction)"), "{out}");
+    }
+
+    #[test]
+    fn list_kinds_are_aliases_of_the_generic_list() {
+        let text = file(
+            r##"{"io.k8s.api.core.v1.Pod": {"type": "object", "properties": {}},
+                "io.k8s.api.core.v1.PodList": {"type": "object",
+                    "x-kubernetes-group-version-kind": [{"group": "", "version": "v1", "kind": "PodList"}],
+                    "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"},
+                        "metadata": {"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"},
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/io.k8s.api.core.v1.Pod"}}}}}"##,
+        );
+        assert!(
+            text.contains("pub type PodList = apimachinery::meta::List<Pod>;"),
+            "{text}"
+        );
+    }
+}

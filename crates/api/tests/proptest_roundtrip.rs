@@ -1,0 +1,463 @@
+//! Encoding then decoding gives back the same value, for generated pods, deployments and
+//! leases that fill the parts of these types a cache holds most of: metadata (labels,
+//! annotations, owner references, managed fields), containers with ports, env and resources,
+//! volumes, and status with conditions and times.
+
+#![allow(clippy::unwrap_used)]
+
+use api::apps::v1::{Deployment, DeploymentCondition, DeploymentSpec, DeploymentStatus};
+use api::coordination::v1::{Lease, LeaseSpec};
+use api::core::v1::{
+    ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    KeyToPath, ObjectFieldSelector, Pod, PodCondition, PodSpec, PodStatus, PodTemplateSpec,
+    ResourceRequirements, Volume,
+};
+use apimachinery::api::resource::Quantity;
+use apimachinery::meta::{
+    FieldsV1, LabelSelector, ManagedFieldsEntry, MicroTime, ObjectMeta, OwnerReference, Time,
+};
+use apimachinery::util::intstr::IntOrString;
+use apimachinery::{Str, StrMap};
+use proptest::collection::{btree_map, vec};
+use proptest::option::of;
+use proptest::prelude::*;
+
+fn text() -> impl Strategy<Value = Str> {
+    prop_oneof![
+        4 => "[a-z0-9][a-z0-9.-]{0,14}",
+        1 => any::<String>(),
+    ]
+    .prop_map(Str::from)
+}
+
+fn opt_text() -> impl Strategy<Value = Option<Str>> {
+    of(text())
+}
+
+fn str_map() -> impl Strategy<Value = StrMap> {
+    btree_map("[a-z]{1,8}(/[a-z-]{1,10})?", text(), 0..5).prop_map(|m| m.into_iter().collect())
+}
+
+/// RFC 3339 text for a time after 1970, to second precision.
+fn rfc3339() -> impl Strategy<Value = String> {
+    (
+        1970u32..2100,
+        1u32..=12,
+        1u32..=28,
+        0u32..24,
+        0u32..60,
+        0u32..60,
+    )
+        .prop_map(|(y, mo, d, h, mi, s)| format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"))
+}
+
+fn time() -> impl Strategy<Value = Time> {
+    rfc3339().prop_map(|t| Time::parse(&t).unwrap())
+}
+
+fn micro_time() -> impl Strategy<Value = MicroTime> {
+    (rfc3339(), 0u32..1_000_000).prop_map(|(t, us)| {
+        MicroTime::parse(&format!("{}.{us:06}Z", t.trim_end_matches('Z'))).unwrap()
+    })
+}
+
+fn quantity() -> impl Strategy<Value = Quantity> {
+    (
+        0u32..100_000,
+        prop::sample::select(vec!["", "m", "k", "M", "G", "Ki", "Mi", "Gi"]),
+    )
+        .prop_map(|(n, suffix)| Quantity::parse(&format!("{n}{suffix}")).unwrap())
+}
+
+fn resources() -> impl Strategy<Value = StrMap<Quantity>> {
+    btree_map(
+        prop::sample::select(vec!["cpu", "memory", "ephemeral-storage"]),
+        quantity(),
+        0..3,
+    )
+    .prop_map(|m| m.into_iter().collect())
+}
+
+fn owner_reference() -> impl Strategy<Value = OwnerReference> {
+    (
+        text(),
+        text(),
+        text(),
+        text(),
+        of(any::<bool>()),
+        of(any::<bool>()),
+    )
+        .prop_map(
+            |(api_version, kind, name, uid, controller, block_owner_deletion)| OwnerReference {
+                api_version,
+                kind,
+                name,
+                uid,
+                controller,
+                block_owner_deletion,
+            },
+        )
+}
+
+fn managed_fields_entry() -> impl Strategy<Value = ManagedFieldsEntry> {
+    let fields = btree_map("f:[a-z]{1,8}", Just(serde_json::json!({})), 0..4)
+        .prop_map(|m| FieldsV1(Str::from(serde_json::to_string(&m).unwrap())));
+    (
+        opt_text(),
+        of(prop::sample::select(vec!["Apply", "Update"])),
+        opt_text(),
+        of(time()),
+        of(fields),
+        opt_text(),
+    )
+        .prop_map(
+            |(manager, operation, api_version, time, fields_v1, subresource)| ManagedFieldsEntry {
+                manager,
+                operation: operation.map(Str::from),
+                api_version,
+                time,
+                fields_type: fields_v1.as_ref().map(|_| Str::from("FieldsV1")),
+                fields_v1,
+                subresource,
+            },
+        )
+}
+
+fn object_meta() -> impl Strategy<Value = ObjectMeta> {
+    (
+        (
+            opt_text(),
+            opt_text(),
+            opt_text(),
+            opt_text(),
+            of(any::<i64>()),
+            of(time()),
+            of(time()),
+        ),
+        (
+            of(str_map()),
+            of(str_map()),
+            of(vec(owner_reference(), 0..3)),
+        ),
+        (
+            of(vec(text(), 0..3)),
+            of(vec(managed_fields_entry(), 0..3)),
+            of(0i64..600),
+        ),
+    )
+        .prop_map(
+            |(
+                (
+                    name,
+                    namespace,
+                    uid,
+                    resource_version,
+                    generation,
+                    creation_timestamp,
+                    deletion_timestamp,
+                ),
+                (labels, annotations, owner_references),
+                (finalizers, managed_fields, deletion_grace_period_seconds),
+            )| ObjectMeta {
+                name,
+                namespace,
+                uid,
+                resource_version,
+                generation,
+                creation_timestamp,
+                deletion_timestamp,
+                deletion_grace_period_seconds,
+                labels,
+                annotations,
+                owner_references,
+                finalizers,
+                managed_fields,
+                ..ObjectMeta::default()
+            },
+        )
+}
+
+fn container_port() -> impl Strategy<Value = ContainerPort> {
+    (
+        any::<i32>(),
+        opt_text(),
+        of(1i32..65536),
+        opt_text(),
+        of(prop::sample::select(vec!["TCP", "UDP"])),
+    )
+        .prop_map(
+            |(container_port, host_ip, host_port, name, protocol)| ContainerPort {
+                container_port,
+                host_ip,
+                host_port,
+                name,
+                protocol: protocol.map(Str::from),
+            },
+        )
+}
+
+fn env_var() -> impl Strategy<Value = EnvVar> {
+    let from_field = text().prop_map(|field_path| {
+        Box::new(EnvVarSource {
+            field_ref: Some(Box::new(ObjectFieldSelector {
+                api_version: Some("v1".into()),
+                field_path,
+            })),
+            ..EnvVarSource::default()
+        })
+    });
+    (text(), opt_text(), of(from_field)).prop_map(|(name, value, value_from)| EnvVar {
+        name,
+        value,
+        value_from,
+    })
+}
+
+fn container() -> impl Strategy<Value = Container> {
+    (
+        (
+            text(),
+            opt_text(),
+            of(vec(text(), 0..3)),
+            of(vec(text(), 0..3)),
+        ),
+        (of(vec(container_port(), 0..3)), of(vec(env_var(), 0..4))),
+        of((of(resources()), of(resources()))),
+    )
+        .prop_map(
+            |((name, image, command, args), (ports, env), resources)| Container {
+                name,
+                image,
+                command,
+                args,
+                ports,
+                env,
+                resources: resources.map(|(limits, requests)| {
+                    Box::new(ResourceRequirements {
+                        limits,
+                        requests,
+                        ..ResourceRequirements::default()
+                    })
+                }),
+                ..Container::default()
+            },
+        )
+}
+
+fn volume() -> impl Strategy<Value = Volume> {
+    let key_to_path = (text(), of(0i32..0o777), text()).prop_map(|(key, mode, path)| KeyToPath {
+        key,
+        mode,
+        path,
+    });
+    let config_map = (opt_text(), of(vec(key_to_path, 0..3)), of(any::<bool>())).prop_map(
+        |(name, items, optional)| {
+            Box::new(ConfigMapVolumeSource {
+                name,
+                items,
+                optional,
+                ..ConfigMapVolumeSource::default()
+            })
+        },
+    );
+    let empty_dir = (opt_text(), of(quantity()))
+        .prop_map(|(medium, size_limit)| Box::new(EmptyDirVolumeSource { medium, size_limit }));
+    (text(), of(config_map), of(empty_dir)).prop_map(|(name, config_map, empty_dir)| Volume {
+        name,
+        config_map,
+        empty_dir,
+        ..Volume::default()
+    })
+}
+
+fn pod_spec() -> impl Strategy<Value = PodSpec> {
+    (
+        vec(container(), 0..3),
+        of(vec(container(), 0..2)),
+        of(vec(volume(), 0..3)),
+        (
+            opt_text(),
+            of(str_map()),
+            of(any::<bool>()),
+            of(any::<i64>()),
+            of(resources()),
+        ),
+    )
+        .prop_map(
+            |(
+                containers,
+                init_containers,
+                volumes,
+                (node_name, node_selector, host_network, grace, overhead),
+            )| {
+                PodSpec {
+                    containers,
+                    init_containers,
+                    volumes,
+                    node_name,
+                    node_selector,
+                    host_network,
+                    termination_grace_period_seconds: grace,
+                    overhead,
+                    ..PodSpec::default()
+                }
+            },
+        )
+}
+
+fn pod_condition() -> impl Strategy<Value = PodCondition> {
+    (
+        text(),
+        text(),
+        of(time()),
+        of(time()),
+        opt_text(),
+        opt_text(),
+    )
+        .prop_map(
+            |(type_, status, last_probe_time, last_transition_time, reason, message)| {
+                PodCondition {
+                    type_,
+                    status,
+                    last_probe_time,
+                    last_transition_time,
+                    reason,
+                    message,
+                }
+            },
+        )
+}
+
+fn pod_status() -> impl Strategy<Value = PodStatus> {
+    (
+        of(vec(pod_condition(), 0..4)),
+        opt_text(),
+        opt_text(),
+        of(time()),
+    )
+        .prop_map(|(conditions, phase, pod_ip, start_time)| PodStatus {
+            conditions,
+            phase,
+            pod_ip,
+            start_time,
+            ..PodStatus::default()
+        })
+}
+
+fn pod() -> impl Strategy<Value = Pod> {
+    (
+        of(Just("v1")),
+        object_meta(),
+        of(pod_spec()),
+        of(pod_status()),
+    )
+        .prop_map(|(api_version, metadata, spec, status)| Pod {
+            api_version: api_version.map(Str::from),
+            kind: api_version.map(|_| Str::from("Pod")),
+            metadata,
+            spec: spec.map(Box::new),
+            status: status.map(Box::new),
+        })
+}
+
+fn deployment() -> impl Strategy<Value = Deployment> {
+    let condition = (text(), text(), of(time()), of(time()), opt_text()).prop_map(
+        |(type_, status, last_transition_time, last_update_time, reason)| DeploymentCondition {
+            type_,
+            status,
+            last_transition_time,
+            last_update_time,
+            reason,
+            ..DeploymentCondition::default()
+        },
+    );
+    let status = (of(0i32..100), of(any::<i64>()), of(vec(condition, 0..3))).prop_map(
+        |(replicas, observed_generation, conditions)| DeploymentStatus {
+            replicas,
+            observed_generation,
+            conditions,
+            ..DeploymentStatus::default()
+        },
+    );
+    let spec = (of(0i32..100), of(str_map()), object_meta(), of(pod_spec())).prop_map(
+        |(replicas, match_labels, template_metadata, template_spec)| DeploymentSpec {
+            replicas,
+            selector: LabelSelector {
+                match_labels,
+                ..LabelSelector::default()
+            },
+            template: PodTemplateSpec {
+                metadata: template_metadata,
+                spec: template_spec.map(Box::new),
+            },
+            ..DeploymentSpec::default()
+        },
+    );
+    (object_meta(), of(spec), of(status)).prop_map(|(metadata, spec, status)| Deployment {
+        api_version: Some("apps/v1".into()),
+        kind: Some("Deployment".into()),
+        metadata,
+        spec: spec.map(Box::new),
+        status: status.map(Box::new),
+    })
+}
+
+fn lease() -> impl Strategy<Value = Lease> {
+    let spec = (
+        of(micro_time()),
+        opt_text(),
+        of(any::<i32>()),
+        of(any::<i32>()),
+        of(micro_time()),
+    )
+        .prop_map(
+            |(
+                acquire_time,
+                holder_identity,
+                lease_duration_seconds,
+                lease_transitions,
+                renew_time,
+            )| LeaseSpec {
+                acquire_time,
+                holder_identity,
+                lease_duration_seconds,
+                lease_transitions,
+                renew_time,
+                ..LeaseSpec::default()
+            },
+        );
+    (object_meta(), of(spec)).prop_map(|(metadata, spec)| Lease {
+        metadata,
+        spec: spec.map(Box::new),
+        ..Lease::default()
+    })
+}
+
+fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
+    serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap()
+}
+
+proptest! {
+    #[test]
+    fn a_pod_decodes_to_itself_after_encoding(pod in pod()) {
+        prop_assert_eq!(round_trip(&pod), pod);
+    }
+
+    #[test]
+    fn a_deployment_decodes_to_itself_after_encoding(deployment in deployment()) {
+        prop_assert_eq!(round_trip(&deployment), deployment);
+    }
+
+    #[test]
+    fn a_lease_decodes_to_itself_after_encoding(lease in lease()) {
+        prop_assert_eq!(round_trip(&lease), lease);
+    }
+
+    #[test]
+    fn an_int_or_string_port_decodes_to_itself_after_encoding(
+        port in prop_oneof![any::<i32>().prop_map(IntOrString::Int), text().prop_map(IntOrString::String)],
+    ) {
+        let action = api::core::v1::TCPSocketAction { host: None, port };
+        prop_assert_eq!(round_trip(&action), action);
+    }
+}

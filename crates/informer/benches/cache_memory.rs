@@ -1,0 +1,212 @@
+//! What a synced informer cache costs, per pod, with full objects (managedFields kept) on the
+//! default watch-list path, measured with the API server in another process so that only the
+//! client's memory is counted.
+//!
+//! Run: `cargo bench -p informer --bench cache_memory` (env `BENCH_PODS`, default 10000;
+//! `BENCH_VARIANTS`, a comma list of `api` (this workspace's `api::core::v1::Pod`) and
+//! `k8s-openapi` (k8s-openapi's `Pod`), default both).
+//!
+//! The bench binary plays three roles, chosen by `BENCH_ROLE`: the orchestrator (default)
+//! starts one server process (this binary with `BENCH_ROLE=server`: an in-process `testserver`
+//! seeded with `BENCH_PODS` realistic pods, printing its URL), then one client process per
+//! variant (`BENCH_ROLE=client`), so each variant's peak RSS is its own. A client reports:
+//! - time from starting the informer to `has_synced`;
+//! - retained heap bytes per pod: live heap at sync minus live heap before the informer
+//!   started, counted by a global allocator. This counts everything the cache keeps alive,
+//!   including the shared-string table and its entries;
+//! - the shared-string table's size;
+//! - whole-process peak RSS (`VmHWM`).
+//!
+//! The pods are the same Deployment-shaped 5.8 KB pods as `initial_sync` (about 2.2 KB of
+//! managedFields each).
+#![allow(clippy::unwrap_used)]
+
+use std::alloc::System;
+use std::io::{BufRead, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use apimachinery::Object;
+use informer::{InformerOptions, ListWatch, SharedIndexInformer};
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+use tokio_util::sync::CancellationToken;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const NS: &str = "bench";
+
+fn live_bytes() -> i64 {
+    let s = GLOBAL.stats();
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn pods() -> usize {
+    std::env::var("BENCH_PODS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The same pod shape as `initial_sync.rs`.
+fn pod(i: usize) -> serde_json::Value {
+    let app = format!("app-{}", i % 50);
+    let name = format!("{app}-7d9f8c6b5-{i:05}");
+    let t = "2026-11-25T10:00:00Z";
+    let container = |n: &str, port: u16| {
+        serde_json::json!({
+            "name": n, "image": format!("registry.example/{n}:1.{}", i % 7),
+            "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
+            "env": [{"name": "MODE", "value": "production"}, {"name": "POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}],
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/config", "readOnly": true}, {"name": "kube-api-access-abcde", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}],
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"
+        })
+    };
+    let mf_container = serde_json::json!({".": {}, "f:env": {".": {}, "k:{\"name\":\"MODE\"}": {".": {}, "f:name": {}, "f:value": {}}, "k:{\"name\":\"POD_NAME\"}": {".": {}, "f:name": {}, "f:valueFrom": {".": {}, "f:fieldRef": {}}}}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:ports": {".": {}, "k:{\"containerPort\":8080,\"protocol\":\"TCP\"}": {".": {}, "f:containerPort": {}, "f:name": {}, "f:protocol": {}}}, "f:resources": {".": {}, "f:limits": {".": {}, "f:cpu": {}, "f:memory": {}}, "f:requests": {".": {}, "f:cpu": {}, "f:memory": {}}}, "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}, "f:volumeMounts": {".": {}, "k:{\"mountPath\":\"/etc/config\"}": {".": {}, "f:mountPath": {}, "f:name": {}, "f:readOnly": {}}}});
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": name, "namespace": NS, "generateName": format!("{app}-7d9f8c6b5-"),
+            "labels": {"app": app, "pod-template-hash": "7d9f8c6b5", "tier": "backend", "team": "payments", "version": "v1"},
+            "annotations": {"kubectl.kubernetes.io/restartedAt": t, "prometheus.io/scrape": "true", "prometheus.io/port": "8080"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("{app}-7d9f8c6b5"), "uid": "6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b", "controller": true, "blockOwnerDeletion": true}],
+            "managedFields": [
+                {"manager": "kube-controller-manager", "operation": "Update", "apiVersion": "v1", "time": t, "fieldsType": "FieldsV1", "fieldsV1": {
+                    "f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/restartedAt": {}, "f:prometheus.io/port": {}, "f:prometheus.io/scrape": {}}, "f:generateName": {}, "f:labels": {".": {}, "f:app": {}, "f:pod-template-hash": {}, "f:team": {}, "f:tier": {}, "f:version": {}}, "f:ownerReferences": {".": {}, "k:{\"uid\":\"6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b\"}": {}}},
+                    "f:spec": {"f:containers": {"k:{\"name\":\"main\"}": mf_container.clone(), "k:{\"name\":\"sidecar\"}": mf_container}, "f:dnsPolicy": {}, "f:enableServiceLinks": {}, "f:restartPolicy": {}, "f:schedulerName": {}, "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}, "f:volumes": {".": {}, "k:{\"name\":\"config\"}": {".": {}, "f:configMap": {".": {}, "f:defaultMode": {}, "f:name": {}}, "f:name": {}}}}}},
+                {"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": t, "fieldsType": "FieldsV1", "subresource": "status", "fieldsV1": {"f:status": {"f:conditions": {}, "f:phase": {}}}}
+            ]
+        },
+        "spec": {
+            "containers": [container("main", 8080), container("sidecar", 9090)],
+            "volumes": [{"name": "config", "configMap": {"name": format!("{app}-config"), "defaultMode": 420}}],
+            "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+            "serviceAccountName": "default", "serviceAccount": "default", "nodeName": format!("node-{}", i % 100),
+            "securityContext": {}, "schedulerName": "default-scheduler", "enableServiceLinks": true, "priority": 0,
+            "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]
+        },
+        "status": {"phase": "Running"}
+    })
+}
+
+/// `BENCH_ROLE=server`: seed, print the URL, serve until stdin closes.
+fn serve() {
+    let n = pods();
+    runtime().block_on(async {
+        let server = testserver::TestServer::start().await.unwrap();
+        let _ = server.create_namespace(NS);
+        for i in 0..n {
+            server
+                .create(&format!("/api/v1/namespaces/{NS}/pods"), pod(i))
+                .unwrap();
+        }
+        println!("{}", server.url());
+        std::io::stdout().flush().unwrap();
+        tokio::task::spawn_blocking(|| {
+            let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        })
+        .await
+        .unwrap();
+        server.shutdown().await;
+    });
+}
+
+async fn sync<K>(client: apiclient::RestClient, n: usize) -> (f64, i64)
+where
+    K: Object + apimachinery::Resource + serde::de::DeserializeOwned + Send + Sync + 'static,
+{
+    let before = live_bytes();
+    let lw = ListWatch::<K>::for_resource(client, Some(NS));
+    let informer = SharedIndexInformer::new(Arc::new(lw), InformerOptions::default());
+    let stop = CancellationToken::new();
+    let start = Instant::now();
+    let task = tokio::spawn({
+        let (i, s) = (informer.clone(), stop.clone());
+        async move { i.run(s).await }
+    });
+    assert!(informer.synced().wait().await);
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(informer.indexer().len(), n);
+    let retained = live_bytes() - before;
+    stop.cancel();
+    task.await.unwrap();
+    (secs, retained)
+}
+
+/// `BENCH_ROLE=client`: one variant, one line of results.
+fn client() {
+    let n = pods();
+    let url = std::env::var("BENCH_SERVER").unwrap();
+    let variant = std::env::var("BENCH_VARIANT").unwrap();
+    runtime().block_on(async {
+        let mut config = apiclient::Config::new(url);
+        config.qps = 1000.0;
+        config.burst = 1000;
+        let client = apiclient::RestClient::new(&config).unwrap();
+        let (secs, retained) = match variant.as_str() {
+            "api" => sync::<api::core::v1::Pod>(client, n).await,
+            "k8s-openapi" => sync::<k8s_openapi::api::core::v1::Pod>(client, n).await,
+            other => panic!("unknown variant {other}"),
+        };
+        let (strings, string_bytes) = apimachinery::intern::table_stats();
+        println!(
+            "{variant:<12} {n} pods: {:.0} ms to has_synced, {:.0} bytes retained per pod, shared-string table {strings} strings ({string_bytes} bytes of text), peak RSS {:.0} MiB",
+            secs * 1e3,
+            retained as f64 / n as f64,
+            peak_rss_mib()
+        );
+    });
+}
+
+fn main() {
+    match std::env::var("BENCH_ROLE").as_deref() {
+        Ok("server") => return serve(),
+        Ok("client") => return client(),
+        _ => {}
+    }
+    // cargo bench passes `--bench`; nothing else to parse.
+    let exe = std::env::current_exe().unwrap();
+    let mut server = Command::new(&exe)
+        .env("BENCH_ROLE", "server")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_owned();
+    let variants = std::env::var("BENCH_VARIANTS").unwrap_or_else(|_| "api,k8s-openapi".into());
+    for v in variants.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        let status = Command::new(&exe)
+            .env("BENCH_ROLE", "client")
+            .env("BENCH_SERVER", &url)
+            .env("BENCH_VARIANT", v)
+            .status()
+            .unwrap();
+        assert!(status.success(), "variant {v} failed");
+    }
+    drop(server.stdin.take());
+    server.wait().unwrap();
+}
