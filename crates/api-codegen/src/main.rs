@@ -114,10 +114,6 @@ fn generate(model: &Model, workspace_root: &Path) -> Result<BTreeMap<PathBuf, St
         PathBuf::from("src/lib.rs"),
         rustfmt(&crate_files::lib_file(model), workspace_root)?,
     );
-    files.insert(
-        PathBuf::from("src/de.rs"),
-        rustfmt(&crate_files::de_file(), workspace_root)?,
-    );
     for (module, versions) in &model.modules {
         let dir = PathBuf::from("src").join(module);
         let text = crate_files::module_file(model, module);

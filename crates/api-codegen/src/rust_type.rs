@@ -5,8 +5,9 @@
 //!
 //! 1. `string` → `Str` (`format: byte` → `ByteString`, `format: date-time` → `Time`);
 //!    `integer` → `i32` (int32) or `i64`; `number` → `f64`; `boolean` → `bool`.
-//! 2. `array` → `Vec<T>`, decoded exact-size: `apimachinery::compact::opt_vec` when optional,
-//!    [`REQUIRED_VEC`] when required (which also reads `null` as empty, as Go does).
+//! 2. `array` → `ThinVec<T>` (one pointer; `Option<ThinVec<T>>` too), decoded exact-size:
+//!    `apimachinery::compact::opt_vec` when optional, [`REQUIRED_VEC`] when required (which
+//!    reads `null` as empty, as Go does).
 //! 3. `object` with `additionalProperties` → `StrMap<V>` (`StrMap` alone for strings).
 //! 4. A reference to a struct → `Option<Box<T>>` when optional, `T` when required; small
 //!    values (`Time`, `MicroTime`, `Quantity`, `IntOrString`, `FieldsV1`, `RawExtension` and its
@@ -27,12 +28,12 @@ pub const STR: &str = "apimachinery::Str";
 pub const STR_MAP: &str = "apimachinery::StrMap";
 /// See [`STR`].
 pub const BYTE_STRING: &str = "apimachinery::ByteString";
-/// The deserializer of required arrays, generated into `crates/api/src/de.rs`.
-///
-/// Differs from `apimachinery::compact::vec` in reading `null` as an empty `Vec`: Go writes a
-/// nil slice as `null` even in a required field (a watch BOOKMARK's pod has
-/// `"containers": null`) and reads `null` back as nil, where `compact::vec` rejects it.
-pub const REQUIRED_VEC: &str = "crate::de::required_vec";
+/// The vector type: a thin (one-pointer) vector, since most array fields of a cached object
+/// are absent and an absent `Option<ThinVec<T>>` costs 8 bytes where `Option<Vec<T>>` costs 24.
+pub const THIN_VEC: &str = "apimachinery::ThinVec";
+/// The deserializer of required arrays. It reads `null` as empty: Go writes a nil slice as
+/// `null` even in a required field (a watch BOOKMARK's pod has `"containers": null`).
+pub const REQUIRED_VEC: &str = "apimachinery::compact::vec";
 const TIME_SCHEMA: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.Time";
 const METADATA_SCHEMAS: [&str; 2] = [
     "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
@@ -131,7 +132,10 @@ impl RustType {
             RustType::Named { place, .. } => {
                 out.insert(full_path(place));
             }
-            RustType::Vec(inner) => inner.paths(out),
+            RustType::Vec(inner) => {
+                out.insert(THIN_VEC.to_owned());
+                inner.paths(out);
+            }
             RustType::Map(inner) => {
                 out.insert(STR_MAP.to_owned());
                 if **inner != RustType::Str {
@@ -151,7 +155,7 @@ impl RustType {
             RustType::Str => spell(STR),
             RustType::ByteString => spell(BYTE_STRING),
             RustType::Named { place, .. } => spell(&full_path(place)),
-            RustType::Vec(inner) => format!("Vec<{}>", inner.render(spell)),
+            RustType::Vec(inner) => format!("{}<{}>", spell(THIN_VEC), inner.render(spell)),
             RustType::Map(inner) if **inner == RustType::Str => spell(STR_MAP),
             RustType::Map(inner) => format!("{}<{}>", spell(STR_MAP), inner.render(spell)),
         }
@@ -337,23 +341,23 @@ mod tests {
     }
 
     #[test]
-    fn arrays_become_vecs_decoded_exact_size() {
+    fn arrays_become_thin_vecs_decoded_exact_size() {
         let req = field(
             "f",
             r#"{"type": "array", "items": {"type": "string"}}"#,
             true,
         );
-        assert_eq!(req.render_type(&short), "Vec<Str>");
+        assert_eq!(req.render_type(&short), "ThinVec<Str>");
         assert_eq!(
             req.serde_attribute(),
-            "default, deserialize_with = \"crate::de::required_vec\""
+            "default, deserialize_with = \"apimachinery::compact::vec\""
         );
         let opt = field(
             "f",
             r#"{"type": "array", "items": {"type": "string"}}"#,
             false,
         );
-        assert_eq!(opt.render_type(&short), "Option<Vec<Str>>");
+        assert_eq!(opt.render_type(&short), "Option<ThinVec<Str>>");
         assert_eq!(
             opt.serde_attribute(),
             "default, deserialize_with = \"apimachinery::compact::opt_vec\", skip_serializing_if = \"Option::is_none\""
@@ -377,14 +381,14 @@ mod tests {
     #[test]
     fn nested_arrays_and_maps_compose() {
         let extra = r#"{"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}"#;
-        assert_eq!(optional(extra), "Option<StrMap<Vec<Str>>>");
+        assert_eq!(optional(extra), "Option<StrMap<ThinVec<Str>>>");
         assert_eq!(
             optional(
                 r#"{"type": "array", "items": {"type": "array", "items": {"type": "string"}}}"#
             ),
-            "Option<Vec<Vec<Str>>>"
+            "Option<ThinVec<ThinVec<Str>>>"
         );
-        // Map values are not decoded through the compact functions: only the outermost Vec is.
+        // Map values are not decoded through the compact functions: only the outermost array is.
         let f = field("f", extra, false);
         assert!(!f.serde_attribute().contains("compact"));
     }

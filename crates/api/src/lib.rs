@@ -32,11 +32,13 @@
 //!    objects share one allocation); `format: byte` is `apimachinery::ByteString` (base64 in
 //!    JSON); `format: date-time` is `apimachinery::meta::Time`. `integer` is `i32` (int32) or
 //!    `i64`; `number` is `f64`; `boolean` is `bool`.
-//! 2. `array` is `Vec<T>`, decoded with `apimachinery::compact::opt_vec` so its capacity
-//!    equals its length; a required array reads `null` as empty, as Go reads it into a nil
-//!    slice (and encodes as `[]`).
+//! 2. `array` is `apimachinery::ThinVec<T>`: one pointer, so an absent optional array costs
+//!    8 bytes (a `Vec` costs 24), decoded with `apimachinery::compact` so its capacity equals
+//!    its length; a required array reads `null` as empty, as Go reads it into a nil slice (and
+//!    encodes as `[]`). It derefs to a slice and has `Vec`'s methods; build one with
+//!    `thin_vec![..]` or `Vec::into()`.
 //! 3. An object with `additionalProperties` is `apimachinery::StrMap<V>`, an exact-size sorted
-//!    slice (`StrMap` alone maps strings to strings). Nesting composes (`StrMap<Vec<Str>>`).
+//!    slice (`StrMap` alone maps strings to strings). Nesting composes (`StrMap<ThinVec<Str>>`).
 //! 4. A reference to another struct is `Option<Box<T>>` when optional, so an absent field
 //!    costs one pointer, and `T` when required. Small values stay inline (`Option<T>`): `Time`,
 //!    `MicroTime`, `Quantity`, `IntOrString`, `FieldsV1`, `RawExtension`. `metadata` is a bare
@@ -103,7 +105,6 @@
 //! # #[cfg(not(feature = "core"))]
 //! # fn main() {}
 //! ```
-
 #[cfg(feature = "admissionregistration")]
 pub mod admissionregistration;
 #[cfg(feature = "apiextensions")]
@@ -126,7 +127,6 @@ pub mod certificates;
 pub mod coordination;
 #[cfg(feature = "core")]
 pub mod core;
-mod de;
 #[cfg(feature = "discovery")]
 pub mod discovery;
 #[cfg(feature = "events")]

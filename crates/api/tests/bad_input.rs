@@ -93,3 +93,35 @@ fn unknown_fields_are_ignored() {
         json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}})
     );
 }
+
+/// Decodes a pod the way `apiclient` decodes every response, expecting an error.
+fn decode_error(json: serde_json::Value) -> String {
+    let bytes = json.to_string().into_bytes();
+    match apimachinery::meta::decode_object::<Pod>(&bytes, false) {
+        Ok(pod) => panic!("decoded into {pod:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_client_decoder_names_the_field_path_of_a_bad_value() {
+    let cases = [
+        (
+            json!({"spec": {"containers": [{"name": "c", "ports": [{"containerPort": 99_999_999_999_i64}]}]}}),
+            "spec.containers[0].ports[0].containerPort: ",
+        ),
+        (
+            json!({"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": "12xyz"}}}]}}),
+            "spec.containers[0].resources.limits.cpu: ",
+        ),
+        (
+            json!({"metadata": {"creationTimestamp": "yesterday"}}),
+            "metadata.creationTimestamp: ",
+        ),
+        (json!({"spec": {"containers": "x"}}), "spec.containers: "),
+    ];
+    for (json, path) in cases {
+        let message = decode_error(json);
+        assert!(message.starts_with(path), "{message}");
+    }
+}

@@ -169,9 +169,9 @@ fn object_meta() -> impl Strategy<Value = ObjectMeta> {
                 deletion_grace_period_seconds,
                 labels,
                 annotations,
-                owner_references,
-                finalizers,
-                managed_fields,
+                owner_references: owner_references.map(Into::into),
+                finalizers: finalizers.map(Into::into),
+                managed_fields: managed_fields.map(Into::into),
                 ..ObjectMeta::default()
             },
         )
@@ -228,10 +228,10 @@ fn container() -> impl Strategy<Value = Container> {
             |((name, image, command, args), (ports, env), resources)| Container {
                 name,
                 image,
-                command,
-                args,
-                ports,
-                env,
+                command: command.map(Into::into),
+                args: args.map(Into::into),
+                ports: ports.map(Into::into),
+                env: env.map(Into::into),
                 resources: resources.map(|(limits, requests)| {
                     Box::new(ResourceRequirements {
                         limits,
@@ -254,7 +254,7 @@ fn volume() -> impl Strategy<Value = Volume> {
         |(name, items, optional)| {
             Box::new(ConfigMapVolumeSource {
                 name,
-                items,
+                items: items.map(Into::into),
                 optional,
                 ..ConfigMapVolumeSource::default()
             })
@@ -291,9 +291,9 @@ fn pod_spec() -> impl Strategy<Value = PodSpec> {
                 (node_name, node_selector, host_network, grace, overhead),
             )| {
                 PodSpec {
-                    containers,
-                    init_containers,
-                    volumes,
+                    containers: containers.into(),
+                    init_containers: init_containers.map(Into::into),
+                    volumes: volumes.map(Into::into),
                     node_name,
                     node_selector,
                     host_network,
@@ -336,7 +336,7 @@ fn pod_status() -> impl Strategy<Value = PodStatus> {
         of(time()),
     )
         .prop_map(|(conditions, phase, pod_ip, start_time)| PodStatus {
-            conditions,
+            conditions: conditions.map(Into::into),
             phase,
             pod_ip,
             start_time,
@@ -375,7 +375,7 @@ fn deployment() -> impl Strategy<Value = Deployment> {
         |(replicas, observed_generation, conditions)| DeploymentStatus {
             replicas,
             observed_generation,
-            conditions,
+            conditions: conditions.map(Into::into),
             ..DeploymentStatus::default()
         },
     );

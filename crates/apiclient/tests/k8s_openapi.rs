@@ -68,7 +68,7 @@ async fn strip_managed_fields_leaves_them_out_of_get_list_watch_and_write_respon
     };
     let created = plain.create(&pod("a"), &Default::default()).await.unwrap();
     assert_eq!(
-        created.metadata.managed_fields.as_ref().map(Vec::len),
+        created.metadata.managed_fields.as_ref().map(|v| v.len()),
         Some(1)
     );
     let written = stripped

@@ -1,45 +1,54 @@
-//! Exact-size decoding of JSON arrays, for `#[serde(deserialize_with = …)]` on `Vec` fields.
+//! Exact-size decoding of JSON arrays into [`ThinVec`]s, for `#[serde(deserialize_with = …)]`.
 //!
-//! No Go counterpart: Go's `encoding/json` grows slices by appending too, but Rust's derive
-//! leaves the growth slack in place for the object's lifetime: a pod's two containers sit in
-//! room for four. These functions decode the array, then shrink the vector to its length, so a
-//! cached object holds no spare capacity.
+//! No Go counterpart: Go's `encoding/json` grows slices by appending too, but here the object
+//! lives in a cache for hours, so growth slack would stay: a pod's two containers would sit in
+//! room for four. These functions collect the array, then allocate it once at its exact length.
+//! A [`ThinVec`] keeps its length and capacity in its heap block, so the field itself is one
+//! pointer and an absent or empty array costs 8 bytes.
+//!
+//! `null` decodes as empty (or `None`), as Go decodes `null` into a nil slice: the server
+//! writes nil slices as `null` even in required fields (a watch BOOKMARK's pod has
+//! `"containers": null`).
 
 use serde::{Deserialize, Deserializer};
 
-/// Decodes a JSON array into a `Vec` whose capacity equals its length.
-pub fn vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    let mut v = Vec::<T>::deserialize(d)?;
-    v.shrink_to_fit();
-    Ok(v)
+use crate::ThinVec;
+
+fn exact<T>(v: Vec<T>) -> ThinVec<T> {
+    let mut out = ThinVec::with_capacity(v.len());
+    out.extend(v);
+    out
 }
 
-/// Decodes an optional JSON array (`null` is `None`) into an exact-size `Vec`.
-pub fn opt_vec<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+/// Decodes a JSON array (or `null`, as empty) into an exact-size `ThinVec`.
+pub fn vec<'de, D, T>(d: D) -> Result<ThinVec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    let mut v = Option::<Vec<T>>::deserialize(d)?;
-    if let Some(v) = &mut v {
-        v.shrink_to_fit();
-    }
-    Ok(v)
+    Ok(Option::<Vec<T>>::deserialize(d)?.map_or_else(ThinVec::new, exact))
+}
+
+/// Decodes an optional JSON array (`null` is `None`) into an exact-size `ThinVec`.
+pub fn opt_vec<'de, D, T>(d: D) -> Result<Option<ThinVec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.map(exact))
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::ThinVec;
+
     #[derive(serde::Deserialize)]
     struct S {
         #[serde(default, deserialize_with = "super::opt_vec")]
-        a: Option<Vec<u32>>,
+        a: Option<ThinVec<u32>>,
         #[serde(default, deserialize_with = "super::vec")]
-        b: Vec<u32>,
+        b: ThinVec<u32>,
     }
 
     #[test]
@@ -48,7 +57,12 @@ mod tests {
         let a = s.a.unwrap();
         assert_eq!((a.len(), a.capacity()), (5, 5));
         assert_eq!((s.b.len(), s.b.capacity()), (1, 1));
-        let s: S = serde_json::from_str(r#"{"a":null}"#).unwrap();
+    }
+
+    #[test]
+    fn null_is_none_or_empty_as_go_reads_a_nil_slice() {
+        let s: S = serde_json::from_str(r#"{"a":null,"b":null}"#).unwrap();
         assert!(s.a.is_none() && s.b.is_empty());
+        assert_eq!(size_of::<Option<ThinVec<u32>>>(), 8);
     }
 }

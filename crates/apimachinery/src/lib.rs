@@ -18,7 +18,8 @@
 //! - strings are [`Str`]: 8 bytes, and equal strings decoded anywhere in the process share one
 //!   allocation ([`intern`]);
 //! - maps are [`StrMap`]: one exact-size sorted slice;
-//! - vectors are decoded exact-size ([`compact`]);
+//! - vectors are [`ThinVec`]s (one pointer, so an absent one costs 8 bytes), decoded
+//!   exact-size ([`compact`]);
 //! - `managedFields[].fieldsV1`, [`RawExtension`](runtime::RawExtension) and other free-form
 //!   JSON stay raw text, as Go keeps them as `[]byte`;
 //! - [`Time`](meta::Time) is one `i64`, [`Quantity`](api::resource::Quantity) one [`Str`].
@@ -56,3 +57,4 @@ pub use meta::{
     Resource, Status, TypeMeta, WatchEvent,
 };
 pub use str_map::StrMap;
+pub use thin_vec::{ThinVec, thin_vec};

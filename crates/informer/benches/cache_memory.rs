@@ -39,7 +39,9 @@ const NS: &str = "bench";
 
 fn live_bytes() -> i64 {
     let s = GLOBAL.stats();
-    s.bytes_allocated as i64 - s.bytes_deallocated as i64 + s.bytes_reallocated as i64
+    // stats_alloc already adds a realloc's growth to bytes_allocated (and a shrink to
+    // bytes_deallocated); bytes_reallocated is the same delta again, so it is not added.
+    s.bytes_allocated as i64 - s.bytes_deallocated as i64
 }
 
 fn peak_rss_mib() -> f64 {

@@ -249,7 +249,7 @@ async fn a_factory_that_strips_managed_fields_caches_objects_without_them_in_eit
         let stripped = cached(true).await;
         assert_eq!((kept.len(), stripped.len()), (3, 3));
         for (k, s) in kept.iter().zip(&stripped) {
-            assert_eq!(k.metadata.managed_fields.as_ref().map(Vec::len), Some(1));
+            assert_eq!(k.metadata.managed_fields.as_ref().map(|v| v.len()), Some(1));
             assert_eq!(
                 s.metadata.managed_fields, None,
                 "watch-list: {use_watch_list}"

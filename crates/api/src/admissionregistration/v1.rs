@@ -4,6 +4,7 @@
 
 use apimachinery::ByteString;
 use apimachinery::Str;
+use apimachinery::ThinVec;
 use apimachinery::meta::Condition;
 use apimachinery::meta::LabelSelector;
 use apimachinery::meta::ObjectMeta;
@@ -78,7 +79,7 @@ pub struct MatchResources {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub exclude_resource_rules: Option<Vec<NamedRuleWithOperations>>,
+    pub exclude_resource_rules: Option<ThinVec<NamedRuleWithOperations>>,
 
     /// matchPolicy defines how the "MatchResources" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
     ///
@@ -129,7 +130,7 @@ pub struct MatchResources {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_rules: Option<Vec<NamedRuleWithOperations>>,
+    pub resource_rules: Option<ThinVec<NamedRuleWithOperations>>,
 }
 
 /// MutatingWebhook describes an admission webhook and the resources and operations it applies to.
@@ -141,9 +142,9 @@ pub struct MutatingWebhook {
     #[serde(
         rename = "admissionReviewVersions",
         default,
-        deserialize_with = "crate::de::required_vec"
+        deserialize_with = "apimachinery::compact::vec"
     )]
-    pub admission_review_versions: Vec<Str>,
+    pub admission_review_versions: ThinVec<Str>,
 
     /// ClientConfig defines how to communicate with the hook. Required
     #[serde(rename = "clientConfig", default)]
@@ -175,7 +176,7 @@ pub struct MutatingWebhook {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_conditions: Option<Vec<MatchCondition>>,
+    pub match_conditions: Option<ThinVec<MatchCondition>>,
 
     /// matchPolicy defines how the "rules" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
     ///
@@ -247,7 +248,7 @@ pub struct MutatingWebhook {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub rules: Option<Vec<RuleWithOperations>>,
+    pub rules: Option<ThinVec<RuleWithOperations>>,
 
     /// SideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some.
     ///
@@ -295,7 +296,7 @@ pub struct MutatingWebhookConfiguration {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub webhooks: Option<Vec<MutatingWebhook>>,
+    pub webhooks: Option<ThinVec<MutatingWebhook>>,
 }
 
 impl apimachinery::meta::Resource for MutatingWebhookConfiguration {
@@ -327,7 +328,7 @@ pub struct NamedRuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_groups: Option<Vec<Str>>,
+    pub api_groups: Option<ThinVec<Str>>,
 
     /// APIVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
     #[serde(
@@ -336,7 +337,7 @@ pub struct NamedRuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_versions: Option<Vec<Str>>,
+    pub api_versions: Option<ThinVec<Str>>,
 
     /// Operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required.
     #[serde(
@@ -344,7 +345,7 @@ pub struct NamedRuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub operations: Option<Vec<Str>>,
+    pub operations: Option<ThinVec<Str>>,
 
     /// ResourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.
     #[serde(
@@ -353,7 +354,7 @@ pub struct NamedRuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_names: Option<Vec<Str>>,
+    pub resource_names: Option<ThinVec<Str>>,
 
     /// Resources is a list of resources this rule applies to.
     ///
@@ -367,7 +368,7 @@ pub struct NamedRuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resources: Option<Vec<Str>>,
+    pub resources: Option<ThinVec<Str>>,
 
     /// scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -448,7 +449,7 @@ pub struct RuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_groups: Option<Vec<Str>>,
+    pub api_groups: Option<ThinVec<Str>>,
 
     /// APIVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required.
     #[serde(
@@ -457,7 +458,7 @@ pub struct RuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_versions: Option<Vec<Str>>,
+    pub api_versions: Option<ThinVec<Str>>,
 
     /// Operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required.
     #[serde(
@@ -465,7 +466,7 @@ pub struct RuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub operations: Option<Vec<Str>>,
+    pub operations: Option<ThinVec<Str>>,
 
     /// Resources is a list of resources this rule applies to.
     ///
@@ -479,7 +480,7 @@ pub struct RuleWithOperations {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resources: Option<Vec<Str>>,
+    pub resources: Option<ThinVec<Str>>,
 
     /// scope specifies the scope of this rule. Valid values are "Cluster", "Namespaced", and "*" "Cluster" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. "Namespaced" means that only namespaced resources will match this rule. "*" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is "*".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -520,7 +521,7 @@ pub struct TypeChecking {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub expression_warnings: Option<Vec<ExpressionWarning>>,
+    pub expression_warnings: Option<ThinVec<ExpressionWarning>>,
 }
 
 /// ValidatingAdmissionPolicy describes the definition of an admission validation policy that accepts or rejects an object without changing it.
@@ -661,7 +662,7 @@ pub struct ValidatingAdmissionPolicyBindingSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub validation_actions: Option<Vec<Str>>,
+    pub validation_actions: Option<ThinVec<Str>>,
 }
 
 /// ValidatingAdmissionPolicyList is a list of ValidatingAdmissionPolicy.
@@ -683,7 +684,7 @@ pub struct ValidatingAdmissionPolicySpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub audit_annotations: Option<Vec<AuditAnnotation>>,
+    pub audit_annotations: Option<ThinVec<AuditAnnotation>>,
 
     /// failurePolicy defines how to handle failures for the admission policy. Failures can occur from CEL expression parse errors, type check errors, runtime errors and invalid or mis-configured policy definitions or bindings.
     ///
@@ -721,7 +722,7 @@ pub struct ValidatingAdmissionPolicySpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_conditions: Option<Vec<MatchCondition>>,
+    pub match_conditions: Option<ThinVec<MatchCondition>>,
 
     /// MatchConstraints specifies what resources this policy is designed to validate. The AdmissionPolicy cares about a request if it matches _all_ Constraints. However, in order to prevent clusters from being put into an unstable state that cannot be recovered from via the API ValidatingAdmissionPolicy cannot match ValidatingAdmissionPolicy and ValidatingAdmissionPolicyBinding. Required.
     #[serde(
@@ -741,7 +742,7 @@ pub struct ValidatingAdmissionPolicySpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub validations: Option<Vec<Validation>>,
+    pub validations: Option<ThinVec<Validation>>,
 
     /// Variables contain definitions of variables that can be used in composition of other expressions. Each variable is defined as a named CEL expression. The variables defined here will be available under `variables` in other expressions of the policy except MatchConditions because MatchConditions are evaluated before the rest of the policy.
     ///
@@ -751,7 +752,7 @@ pub struct ValidatingAdmissionPolicySpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub variables: Option<Vec<Variable>>,
+    pub variables: Option<ThinVec<Variable>>,
 }
 
 /// ValidatingAdmissionPolicyStatus represents the status of an admission validation policy.
@@ -765,7 +766,7 @@ pub struct ValidatingAdmissionPolicyStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<Condition>>,
+    pub conditions: Option<ThinVec<Condition>>,
 
     /// The generation observed by the controller.
     #[serde(
@@ -793,9 +794,9 @@ pub struct ValidatingWebhook {
     #[serde(
         rename = "admissionReviewVersions",
         default,
-        deserialize_with = "crate::de::required_vec"
+        deserialize_with = "apimachinery::compact::vec"
     )]
-    pub admission_review_versions: Vec<Str>,
+    pub admission_review_versions: ThinVec<Str>,
 
     /// ClientConfig defines how to communicate with the hook. Required
     #[serde(rename = "clientConfig", default)]
@@ -827,7 +828,7 @@ pub struct ValidatingWebhook {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_conditions: Option<Vec<MatchCondition>>,
+    pub match_conditions: Option<ThinVec<MatchCondition>>,
 
     /// matchPolicy defines how the "rules" list is used to match incoming requests. Allowed values are "Exact" or "Equivalent".
     ///
@@ -881,7 +882,7 @@ pub struct ValidatingWebhook {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub rules: Option<Vec<RuleWithOperations>>,
+    pub rules: Option<ThinVec<RuleWithOperations>>,
 
     /// SideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some.
     ///
@@ -929,7 +930,7 @@ pub struct ValidatingWebhookConfiguration {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub webhooks: Option<Vec<ValidatingWebhook>>,
+    pub webhooks: Option<ThinVec<ValidatingWebhook>>,
 }
 
 impl apimachinery::meta::Resource for ValidatingWebhookConfiguration {

@@ -5,6 +5,7 @@
 use apimachinery::ByteString;
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::meta::ObjectMeta;
 use apimachinery::meta::Time;
 
@@ -140,7 +141,7 @@ pub struct CustomResourceDefinitionNames {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub categories: Option<Vec<Str>>,
+    pub categories: Option<ThinVec<Str>>,
 
     /// kind is the serialized kind of the resource. It is normally CamelCase and singular. Custom resource instances will use this value as the `kind` attribute in API calls.
     #[serde(default)]
@@ -161,7 +162,7 @@ pub struct CustomResourceDefinitionNames {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub short_names: Option<Vec<Str>>,
+    pub short_names: Option<ThinVec<Str>>,
 
     /// singular is the singular name of the resource. It must be all lowercase. Defaults to lowercased `kind`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,8 +199,8 @@ pub struct CustomResourceDefinitionSpec {
     pub scope: Str,
 
     /// versions is the list of all API versions of the defined custom resource. Version names are used to compute the order in which served versions are listed in API discovery. If the version string is "kube-like", it will sort above non "kube-like" version strings, which are ordered lexicographically. "Kube-like" versions start with a "v", then are followed by a number (the major version), then optionally the string "alpha" or "beta" and another number (the minor version). These are sorted first by GA \> beta \> alpha (where GA is a version with no suffix such as beta or alpha), and then by comparing major version, then minor version. An example sorted list of versions: v10, v2, v1, v11beta2, v10beta3, v3beta1, v12alpha1, v11alpha2, foo1, foo10.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub versions: Vec<CustomResourceDefinitionVersion>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub versions: ThinVec<CustomResourceDefinitionVersion>,
 }
 
 /// CustomResourceDefinitionStatus indicates the state of the CustomResourceDefinition
@@ -221,7 +222,7 @@ pub struct CustomResourceDefinitionStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<CustomResourceDefinitionCondition>>,
+    pub conditions: Option<ThinVec<CustomResourceDefinitionCondition>>,
 
     /// storedVersions lists all versions of CustomResources that were ever persisted. Tracking these versions allows a migration path for stored versions in etcd. The field is mutable so a migration controller can finish a migration to another version (ensuring no old objects are left in storage), and then remove the rest of the versions from this list. Versions may not be removed from `spec.versions` while they exist in this list.
     #[serde(
@@ -230,7 +231,7 @@ pub struct CustomResourceDefinitionStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub stored_versions: Option<Vec<Str>>,
+    pub stored_versions: Option<ThinVec<Str>>,
 }
 
 /// CustomResourceDefinitionVersion describes a version for CRD.
@@ -245,7 +246,7 @@ pub struct CustomResourceDefinitionVersion {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub additional_printer_columns: Option<Vec<CustomResourceColumnDefinition>>,
+    pub additional_printer_columns: Option<ThinVec<CustomResourceColumnDefinition>>,
 
     /// deprecated indicates this version of the custom resource API is deprecated. When set to true, API requests to this version receive a warning header in the server response. Defaults to false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -274,7 +275,7 @@ pub struct CustomResourceDefinitionVersion {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub selectable_fields: Option<Vec<SelectableField>>,
+    pub selectable_fields: Option<ThinVec<SelectableField>>,
 
     /// served is a flag enabling/disabling this version from being served via REST APIs
     #[serde(default)]
@@ -403,7 +404,7 @@ pub struct JSONSchemaProps {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub all_of: Option<Vec<JSONSchemaProps>>,
+    pub all_of: Option<ThinVec<JSONSchemaProps>>,
 
     /// `anyOf`.
     #[serde(
@@ -412,7 +413,7 @@ pub struct JSONSchemaProps {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub any_of: Option<Vec<JSONSchemaProps>>,
+    pub any_of: Option<ThinVec<JSONSchemaProps>>,
 
     /// default is a default value for undefined object fields. Defaulting is a beta feature under the CustomResourceDefaulting feature gate. Defaulting requires spec.preserveUnknownFields to be false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -437,7 +438,7 @@ pub struct JSONSchemaProps {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub enum_: Option<Vec<JSON>>,
+    pub enum_: Option<ThinVec<JSON>>,
 
     /// `example`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -544,7 +545,7 @@ pub struct JSONSchemaProps {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub one_of: Option<Vec<JSONSchemaProps>>,
+    pub one_of: Option<ThinVec<JSONSchemaProps>>,
 
     /// `pattern`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -568,7 +569,7 @@ pub struct JSONSchemaProps {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub required: Option<Vec<Str>>,
+    pub required: Option<ThinVec<Str>>,
 
     /// `title`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -622,7 +623,7 @@ pub struct JSONSchemaProps {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub x_kubernetes_list_map_keys: Option<Vec<Str>>,
+    pub x_kubernetes_list_map_keys: Option<ThinVec<Str>>,
 
     /// x-kubernetes-list-type annotates an array to further describe its topology. This extension must only be used on lists and may have 3 possible values:
     ///
@@ -662,7 +663,7 @@ pub struct JSONSchemaProps {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub x_kubernetes_validations: Option<Vec<ValidationRule>>,
+    pub x_kubernetes_validations: Option<ThinVec<ValidationRule>>,
 }
 
 /// JSONSchemaPropsOrArray represents a value that can either be a JSONSchemaProps or an array of JSONSchemaProps. Mainly here for serialization purposes.
@@ -839,7 +840,7 @@ pub struct WebhookConversion {
     #[serde(
         rename = "conversionReviewVersions",
         default,
-        deserialize_with = "crate::de::required_vec"
+        deserialize_with = "apimachinery::compact::vec"
     )]
-    pub conversion_review_versions: Vec<Str>,
+    pub conversion_review_versions: ThinVec<Str>,
 }

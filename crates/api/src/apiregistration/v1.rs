@@ -4,6 +4,7 @@
 
 use apimachinery::ByteString;
 use apimachinery::Str;
+use apimachinery::ThinVec;
 use apimachinery::meta::ObjectMeta;
 use apimachinery::meta::Time;
 
@@ -133,7 +134,7 @@ pub struct APIServiceStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<APIServiceCondition>>,
+    pub conditions: Option<ThinVec<APIServiceCondition>>,
 }
 
 /// ServiceReference holds a reference to Service.legacy.k8s.io

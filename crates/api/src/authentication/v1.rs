@@ -4,6 +4,7 @@
 
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::meta::ObjectMeta;
 use apimachinery::meta::Time;
 
@@ -119,8 +120,8 @@ apimachinery::impl_object_via_metadata!(TokenRequest);
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TokenRequestSpec {
     /// Audiences are the intendend audiences of the token. A recipient of a token must identify themself with an identifier in the list of audiences of the token, and otherwise should reject the token. A token issued for multiple audiences may be used to authenticate against any of the audiences listed but implies a high degree of trust between the target audiences.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub audiences: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub audiences: ThinVec<Str>,
 
     /// BoundObjectRef is a reference to an object that the token will be bound to. The token will only be valid for as long as the bound object exists. NOTE: The API server's TokenReview endpoint will validate the BoundObjectRef, but other audiences may not. Keep ExpirationSeconds small if you want prompt revocation.
     #[serde(
@@ -204,7 +205,7 @@ pub struct TokenReviewSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub audiences: Option<Vec<Str>>,
+    pub audiences: Option<ThinVec<Str>>,
 
     /// Token is the opaque bearer token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,7 +223,7 @@ pub struct TokenReviewStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub audiences: Option<Vec<Str>>,
+    pub audiences: Option<ThinVec<Str>>,
 
     /// Authenticated indicates that the token was associated with a known user.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -244,7 +245,7 @@ pub struct TokenReviewStatus {
 pub struct UserInfo {
     /// Any additional information provided by the authenticator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<StrMap<Vec<Str>>>,
+    pub extra: Option<StrMap<ThinVec<Str>>>,
 
     /// The names of groups this user is a part of.
     #[serde(
@@ -252,7 +253,7 @@ pub struct UserInfo {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub groups: Option<Vec<Str>>,
+    pub groups: Option<ThinVec<Str>>,
 
     /// A unique value that identifies this user across time. If this user is deleted and another user by the same name is added, they will have different UIDs.
     #[serde(default, skip_serializing_if = "Option::is_none")]

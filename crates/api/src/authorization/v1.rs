@@ -4,6 +4,7 @@
 
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::meta::LabelSelectorRequirement;
 use apimachinery::meta::ObjectMeta;
 
@@ -26,7 +27,7 @@ pub struct FieldSelectorAttributes {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub requirements: Option<Vec<crate::meta::v1::FieldSelectorRequirement>>,
+    pub requirements: Option<ThinVec<crate::meta::v1::FieldSelectorRequirement>>,
 }
 
 /// LabelSelectorAttributes indicates a label limited access. Webhook authors are encouraged to * ensure rawSelector and requirements are not both set * consider the requirements field if set * not try to parse or consider the rawSelector field if set. This is to avoid another CVE-2022-2880 (i.e. getting different systems to agree on how exactly to parse a query is not something we want), see <https://www.oxeye.io/resources/golang-parameter-smuggling-attack> for more details. For the *SubjectAccessReview endpoints of the kube-apiserver: * If rawSelector is empty and requirements are empty, the request is not limited. * If rawSelector is present and requirements are empty, the rawSelector will be parsed and limited if the parsing succeeds. * If rawSelector is empty and requirements are present, the requirements should be honored * If rawSelector is present and requirements are present, the request is invalid.
@@ -48,7 +49,7 @@ pub struct LabelSelectorAttributes {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub requirements: Option<Vec<LabelSelectorRequirement>>,
+    pub requirements: Option<ThinVec<LabelSelectorRequirement>>,
 }
 
 /// LocalSubjectAccessReview checks whether or not a user or group can perform an action in a given namespace. Having a namespace scoped resource makes it much easier to grant namespace scoped policy that includes permissions checking.
@@ -117,11 +118,11 @@ pub struct NonResourceRule {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub non_resource_urls: Option<Vec<Str>>,
+    pub non_resource_urls: Option<ThinVec<Str>>,
 
     /// Verb is a list of kubernetes non-resource API verbs, like: get, post, put, delete, patch, head, options.  "*" means all.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub verbs: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub verbs: ThinVec<Str>,
 }
 
 /// ResourceAttributes includes the authorization attributes available for resource requests to the Authorizer interface
@@ -190,7 +191,7 @@ pub struct ResourceRule {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub api_groups: Option<Vec<Str>>,
+    pub api_groups: Option<ThinVec<Str>>,
 
     /// ResourceNames is an optional white list of names that the rule applies to.  An empty set means that everything is allowed.  "*" means all.
     #[serde(
@@ -199,7 +200,7 @@ pub struct ResourceRule {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_names: Option<Vec<Str>>,
+    pub resource_names: Option<ThinVec<Str>>,
 
     /// Resources is a list of resources this rule applies to.  "*" means all in the specified apiGroups. "*/foo" represents the subresource 'foo' for all resources in the specified apiGroups.
     #[serde(
@@ -207,11 +208,11 @@ pub struct ResourceRule {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resources: Option<Vec<Str>>,
+    pub resources: Option<ThinVec<Str>>,
 
     /// Verb is a list of kubernetes resource API verbs, like: get, list, watch, create, update, delete, proxy.  "*" means all.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub verbs: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub verbs: ThinVec<Str>,
 }
 
 /// SelfSubjectAccessReview checks whether or the current user can perform an action.  Not filling in a spec.namespace means "in all namespaces".  Self is a special case, because users should always be able to check whether they can perform an action
@@ -373,7 +374,7 @@ apimachinery::impl_object_via_metadata!(SubjectAccessReview);
 pub struct SubjectAccessReviewSpec {
     /// Extra corresponds to the user.Info.GetExtra() method from the authenticator.  Since that is input to the authorizer it needs a reflection here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<StrMap<Vec<Str>>>,
+    pub extra: Option<StrMap<ThinVec<Str>>>,
 
     /// Groups is the groups you're testing for.
     #[serde(
@@ -381,7 +382,7 @@ pub struct SubjectAccessReviewSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub groups: Option<Vec<Str>>,
+    pub groups: Option<ThinVec<Str>>,
 
     /// NonResourceAttributes describes information for a non-resource access request
     #[serde(
@@ -455,15 +456,15 @@ pub struct SubjectRulesReviewStatus {
     #[serde(
         rename = "nonResourceRules",
         default,
-        deserialize_with = "crate::de::required_vec"
+        deserialize_with = "apimachinery::compact::vec"
     )]
-    pub non_resource_rules: Vec<NonResourceRule>,
+    pub non_resource_rules: ThinVec<NonResourceRule>,
 
     /// ResourceRules is the list of actions the subject is allowed to perform on resources. The list ordering isn't significant, may contain duplicates, and possibly be incomplete.
     #[serde(
         rename = "resourceRules",
         default,
-        deserialize_with = "crate::de::required_vec"
+        deserialize_with = "apimachinery::compact::vec"
     )]
-    pub resource_rules: Vec<ResourceRule>,
+    pub resource_rules: ThinVec<ResourceRule>,
 }

@@ -5,6 +5,7 @@
 use apimachinery::ByteString;
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::meta::ObjectMeta;
 use apimachinery::meta::Time;
 
@@ -137,7 +138,7 @@ pub struct CertificateSigningRequestSpec {
 
     /// extra contains extra attributes of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra: Option<StrMap<Vec<Str>>>,
+    pub extra: Option<StrMap<ThinVec<Str>>>,
 
     /// groups contains group membership of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
     #[serde(
@@ -145,7 +146,7 @@ pub struct CertificateSigningRequestSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub groups: Option<Vec<Str>>,
+    pub groups: Option<ThinVec<Str>>,
 
     /// request contains an x509 certificate signing request encoded in a "CERTIFICATE REQUEST" PEM block. When serialized as JSON or YAML, the data is additionally base64-encoded.
     #[serde(default)]
@@ -188,7 +189,7 @@ pub struct CertificateSigningRequestSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub usages: Option<Vec<Str>>,
+    pub usages: Option<ThinVec<Str>>,
 
     /// username contains the name of the user that created the CertificateSigningRequest. Populated by the API server on creation and immutable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -231,5 +232,5 @@ pub struct CertificateSigningRequestStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<CertificateSigningRequestCondition>>,
+    pub conditions: Option<ThinVec<CertificateSigningRequestCondition>>,
 }

@@ -5,6 +5,7 @@
 use apimachinery::ByteString;
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::api::resource::Quantity;
 use apimachinery::meta::Condition;
 use apimachinery::meta::LabelSelector;
@@ -343,7 +344,7 @@ pub struct Capabilities {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub add: Option<Vec<Str>>,
+    pub add: Option<ThinVec<Str>>,
 
     /// Removed capabilities
     #[serde(
@@ -351,7 +352,7 @@ pub struct Capabilities {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub drop: Option<Vec<Str>>,
+    pub drop: Option<ThinVec<Str>>,
 }
 
 /// Represents a Ceph Filesystem mount that lasts the lifetime of a pod Cephfs volumes do not support ownership management or SELinux relabeling.
@@ -360,8 +361,8 @@ pub struct Capabilities {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CephFSPersistentVolumeSource {
     /// monitors is Required: Monitors is a collection of Ceph monitors More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub monitors: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub monitors: ThinVec<Str>,
 
     /// path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -394,8 +395,8 @@ pub struct CephFSPersistentVolumeSource {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CephFSVolumeSource {
     /// monitors is Required: Monitors is a collection of Ceph monitors More info: <https://examples.k8s.io/volumes/cephfs/README.md#how-to-use-it>
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub monitors: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub monitors: ThinVec<Str>,
 
     /// path is Optional: Used as the mounted root, rather than the full Ceph tree, default is /
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -555,7 +556,7 @@ pub struct ComponentStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<ComponentCondition>>,
+    pub conditions: Option<ThinVec<ComponentCondition>>,
 
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -715,7 +716,7 @@ pub struct ConfigMapProjection {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub items: Option<Vec<KeyToPath>>,
+    pub items: Option<ThinVec<KeyToPath>>,
 
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -747,7 +748,7 @@ pub struct ConfigMapVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub items: Option<Vec<KeyToPath>>,
+    pub items: Option<ThinVec<KeyToPath>>,
 
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -769,7 +770,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub args: Option<Vec<Str>>,
+    pub args: Option<ThinVec<Str>>,
 
     /// Entrypoint array. Not executed within a shell. The container image's ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: <https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell>
     #[serde(
@@ -777,7 +778,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub command: Option<Vec<Str>>,
+    pub command: Option<ThinVec<Str>>,
 
     /// List of environment variables to set in the container. Cannot be updated.
     #[serde(
@@ -785,7 +786,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub env: Option<Vec<EnvVar>>,
+    pub env: Option<ThinVec<EnvVar>>,
 
     /// List of sources to populate environment variables in the container. The keys defined within a source must be a C_IDENTIFIER. All invalid keys will be reported as an event when the container is starting. When a key exists in multiple sources, the value associated with the last source will take precedence. Values defined by an Env with a duplicate key will take precedence. Cannot be updated.
     #[serde(
@@ -794,7 +795,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub env_from: Option<Vec<EnvFromSource>>,
+    pub env_from: Option<ThinVec<EnvFromSource>>,
 
     /// Container image name. More info: <https://kubernetes.io/docs/concepts/containers/images> This field is optional to allow higher level config management to default or override container images in workload controllers like Deployments and StatefulSets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -835,7 +836,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ports: Option<Vec<ContainerPort>>,
+    pub ports: Option<ThinVec<ContainerPort>>,
 
     /// Periodic probe of container service readiness. Container will be removed from service endpoints if the probe fails. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#container-probes>
     #[serde(
@@ -852,7 +853,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resize_policy: Option<Vec<ContainerResizePolicy>>,
+    pub resize_policy: Option<ThinVec<ContainerResizePolicy>>,
 
     /// Compute Resources required by this container. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -921,7 +922,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_devices: Option<Vec<VolumeDevice>>,
+    pub volume_devices: Option<ThinVec<VolumeDevice>>,
 
     /// Pod volumes to mount into the container's filesystem. Cannot be updated.
     #[serde(
@@ -930,7 +931,7 @@ pub struct Container {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_mounts: Option<Vec<VolumeMount>>,
+    pub volume_mounts: Option<ThinVec<VolumeMount>>,
 
     /// Container's working directory. If not specified, the container runtime's default will be used, which might be configured in the container image. Cannot be updated.
     #[serde(
@@ -952,7 +953,7 @@ pub struct ContainerImage {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub names: Option<Vec<Str>>,
+    pub names: Option<ThinVec<Str>>,
 
     /// The size of the image in bytes.
     #[serde(rename = "sizeBytes", default, skip_serializing_if = "Option::is_none")]
@@ -1108,7 +1109,7 @@ pub struct ContainerStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub allocated_resources_status: Option<Vec<ResourceStatus>>,
+    pub allocated_resources_status: Option<ThinVec<ResourceStatus>>,
 
     /// ContainerID is the ID of the container in the format '\<type\>://\<container_id\>'. Where type is a container runtime identifier, returned from Version call of CRI API (for example "containerd").
     #[serde(
@@ -1167,7 +1168,7 @@ pub struct ContainerStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_mounts: Option<Vec<VolumeMountStatus>>,
+    pub volume_mounts: Option<ThinVec<VolumeMountStatus>>,
 }
 
 /// ContainerUser represents user identity information
@@ -1201,7 +1202,7 @@ pub struct DownwardAPIProjection {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub items: Option<Vec<DownwardAPIVolumeFile>>,
+    pub items: Option<ThinVec<DownwardAPIVolumeFile>>,
 }
 
 /// DownwardAPIVolumeFile represents information to create the file containing the pod field
@@ -1249,7 +1250,7 @@ pub struct DownwardAPIVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub items: Option<Vec<DownwardAPIVolumeFile>>,
+    pub items: Option<ThinVec<DownwardAPIVolumeFile>>,
 }
 
 /// Represents an empty directory for a pod. Empty directory volumes support ownership management and SELinux relabeling.
@@ -1353,7 +1354,7 @@ pub struct EndpointSubset {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub addresses: Option<Vec<EndpointAddress>>,
+    pub addresses: Option<ThinVec<EndpointAddress>>,
 
     /// IP addresses which offer the related ports but are not currently marked as ready because they have not yet finished starting, have recently failed a readiness check, or have recently failed a liveness check.
     #[serde(
@@ -1362,7 +1363,7 @@ pub struct EndpointSubset {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub not_ready_addresses: Option<Vec<EndpointAddress>>,
+    pub not_ready_addresses: Option<ThinVec<EndpointAddress>>,
 
     /// Port numbers available on the related IP addresses.
     #[serde(
@@ -1370,7 +1371,7 @@ pub struct EndpointSubset {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ports: Option<Vec<EndpointPort>>,
+    pub ports: Option<ThinVec<EndpointPort>>,
 }
 
 /// Endpoints is a collection of endpoints that implement the actual service. Example:
@@ -1414,7 +1415,7 @@ pub struct Endpoints {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub subsets: Option<Vec<EndpointSubset>>,
+    pub subsets: Option<ThinVec<EndpointSubset>>,
 }
 
 impl apimachinery::meta::Resource for Endpoints {
@@ -1521,7 +1522,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub args: Option<Vec<Str>>,
+    pub args: Option<ThinVec<Str>>,
 
     /// Entrypoint array. Not executed within a shell. The image's ENTRYPOINT is used if this is not provided. Variable references $(VAR_NAME) are expanded using the container's environment. If a variable cannot be resolved, the reference in the input string will be unchanged. Double $$ are reduced to a single $, which allows for escaping the $(VAR_NAME) syntax: i.e. "$$(VAR_NAME)" will produce the string literal "$(VAR_NAME)". Escaped references will never be expanded, regardless of whether the variable exists or not. Cannot be updated. More info: <https://kubernetes.io/docs/tasks/inject-data-application/define-command-argument-container/#running-a-command-in-a-shell>
     #[serde(
@@ -1529,7 +1530,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub command: Option<Vec<Str>>,
+    pub command: Option<ThinVec<Str>>,
 
     /// List of environment variables to set in the container. Cannot be updated.
     #[serde(
@@ -1537,7 +1538,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub env: Option<Vec<EnvVar>>,
+    pub env: Option<ThinVec<EnvVar>>,
 
     /// List of sources to populate environment variables in the container. The keys defined within a source must be a C_IDENTIFIER. All invalid keys will be reported as an event when the container is starting. When a key exists in multiple sources, the value associated with the last source will take precedence. Values defined by an Env with a duplicate key will take precedence. Cannot be updated.
     #[serde(
@@ -1546,7 +1547,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub env_from: Option<Vec<EnvFromSource>>,
+    pub env_from: Option<ThinVec<EnvFromSource>>,
 
     /// Container image name. More info: <https://kubernetes.io/docs/concepts/containers/images>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1587,7 +1588,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ports: Option<Vec<ContainerPort>>,
+    pub ports: Option<ThinVec<ContainerPort>>,
 
     /// Probes are not allowed for ephemeral containers.
     #[serde(
@@ -1604,7 +1605,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resize_policy: Option<Vec<ContainerResizePolicy>>,
+    pub resize_policy: Option<ThinVec<ContainerResizePolicy>>,
 
     /// Resources are not allowed for ephemeral containers. Ephemeral containers use spare resources already allocated to the pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1683,7 +1684,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_devices: Option<Vec<VolumeDevice>>,
+    pub volume_devices: Option<ThinVec<VolumeDevice>>,
 
     /// Pod volumes to mount into the container's filesystem. Subpath mounts are not allowed for ephemeral containers. Cannot be updated.
     #[serde(
@@ -1692,7 +1693,7 @@ pub struct EphemeralContainer {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_mounts: Option<Vec<VolumeMount>>,
+    pub volume_mounts: Option<ThinVec<VolumeMount>>,
 
     /// Container's working directory. If not specified, the container runtime's default will be used, which might be configured in the container image. Cannot be updated.
     #[serde(
@@ -1877,7 +1878,7 @@ pub struct ExecAction {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub command: Option<Vec<Str>>,
+    pub command: Option<ThinVec<Str>>,
 }
 
 /// Represents a Fibre Channel volume. Fibre Channel volumes can only be mounted as read/write once. Fibre Channel volumes support ownership management and SELinux relabeling.
@@ -1904,7 +1905,7 @@ pub struct FCVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub target_wwns: Option<Vec<Str>>,
+    pub target_wwns: Option<ThinVec<Str>>,
 
     /// wwids Optional: FC volume world wide identifiers (wwids) Either wwids or combination of targetWWNs and lun must be set, but not both simultaneously.
     #[serde(
@@ -1912,7 +1913,7 @@ pub struct FCVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub wwids: Option<Vec<Str>>,
+    pub wwids: Option<ThinVec<Str>>,
 }
 
 /// FlexPersistentVolumeSource represents a generic persistent volume resource that is provisioned/attached using an exec based plugin.
@@ -2109,7 +2110,7 @@ pub struct HTTPGetAction {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub http_headers: Option<Vec<HTTPHeader>>,
+    pub http_headers: Option<ThinVec<HTTPHeader>>,
 
     /// Path to access on the HTTP server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2153,7 +2154,7 @@ pub struct HostAlias {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub hostnames: Option<Vec<Str>>,
+    pub hostnames: Option<ThinVec<Str>>,
 
     /// IP address of the host file entry.
     #[serde(default)]
@@ -2249,7 +2250,7 @@ pub struct ISCSIPersistentVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub portals: Option<Vec<Str>>,
+    pub portals: Option<ThinVec<Str>>,
 
     /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
@@ -2319,7 +2320,7 @@ pub struct ISCSIVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub portals: Option<Vec<Str>>,
+    pub portals: Option<ThinVec<Str>>,
 
     /// readOnly here will force the ReadOnly setting in VolumeMounts. Defaults to false.
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
@@ -2498,8 +2499,8 @@ pub type LimitRangeList = apimachinery::meta::List<LimitRange>;
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LimitRangeSpec {
     /// Limits is the list of LimitRangeItem objects that are enforced.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub limits: Vec<LimitRangeItem>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub limits: ThinVec<LimitRangeItem>,
 }
 
 /// LinuxContainerUser represents user identity information in Linux containers
@@ -2518,7 +2519,7 @@ pub struct LinuxContainerUser {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub supplemental_groups: Option<Vec<i64>>,
+    pub supplemental_groups: Option<ThinVec<i64>>,
 
     /// UID is the primary uid initially attached to the first process in the container
     #[serde(default)]
@@ -2548,7 +2549,7 @@ pub struct LoadBalancerIngress {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ports: Option<Vec<PortStatus>>,
+    pub ports: Option<ThinVec<PortStatus>>,
 }
 
 /// LoadBalancerStatus represents the status of a load-balancer.
@@ -2562,7 +2563,7 @@ pub struct LoadBalancerStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ingress: Option<Vec<LoadBalancerIngress>>,
+    pub ingress: Option<ThinVec<LoadBalancerIngress>>,
 }
 
 /// LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.
@@ -2721,7 +2722,7 @@ pub struct NamespaceSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub finalizers: Option<Vec<Str>>,
+    pub finalizers: Option<ThinVec<Str>>,
 }
 
 /// NamespaceStatus is information about the current status of a Namespace.
@@ -2735,7 +2736,7 @@ pub struct NamespaceStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<NamespaceCondition>>,
+    pub conditions: Option<ThinVec<NamespaceCondition>>,
 
     /// Phase is the current lifecycle phase of the namespace. More info: <https://kubernetes.io/docs/tasks/administer-cluster/namespaces/>
     ///
@@ -2812,7 +2813,8 @@ pub struct NodeAffinity {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub preferred_during_scheduling_ignored_during_execution: Option<Vec<PreferredSchedulingTerm>>,
+    pub preferred_during_scheduling_ignored_during_execution:
+        Option<ThinVec<PreferredSchedulingTerm>>,
 
     /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to an update), the system may or may not try to eventually evict the pod from its node.
     #[serde(
@@ -2977,9 +2979,9 @@ pub struct NodeSelector {
     #[serde(
         rename = "nodeSelectorTerms",
         default,
-        deserialize_with = "crate::de::required_vec"
+        deserialize_with = "apimachinery::compact::vec"
     )]
-    pub node_selector_terms: Vec<NodeSelectorTerm>,
+    pub node_selector_terms: ThinVec<NodeSelectorTerm>,
 }
 
 /// A node selector requirement is a selector that contains values, a key, and an operator that relates the key and values.
@@ -3009,7 +3011,7 @@ pub struct NodeSelectorRequirement {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub values: Option<Vec<Str>>,
+    pub values: Option<ThinVec<Str>>,
 }
 
 /// A null or empty node selector term matches no objects. The requirements of them are ANDed. The TopologySelectorTerm type implements a subset of the NodeSelectorTerm.
@@ -3024,7 +3026,7 @@ pub struct NodeSelectorTerm {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_expressions: Option<Vec<NodeSelectorRequirement>>,
+    pub match_expressions: Option<ThinVec<NodeSelectorRequirement>>,
 
     /// A list of node selector requirements by node's fields.
     #[serde(
@@ -3033,7 +3035,7 @@ pub struct NodeSelectorTerm {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_fields: Option<Vec<NodeSelectorRequirement>>,
+    pub match_fields: Option<ThinVec<NodeSelectorRequirement>>,
 }
 
 /// NodeSpec describes the attributes that a node is created with.
@@ -3068,7 +3070,7 @@ pub struct NodeSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_cidrs: Option<Vec<Str>>,
+    pub pod_cidrs: Option<ThinVec<Str>>,
 
     /// ID of the node assigned by the cloud provider in the format: \<ProviderName\>://\<ProviderSpecificNodeID\>
     #[serde(
@@ -3084,7 +3086,7 @@ pub struct NodeSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub taints: Option<Vec<Taint>>,
+    pub taints: Option<ThinVec<Taint>>,
 
     /// Unschedulable controls node schedulability of new pods. By default, node is schedulable. More info: <https://kubernetes.io/docs/concepts/nodes/node/#manual-node-administration>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3102,7 +3104,7 @@ pub struct NodeStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub addresses: Option<Vec<NodeAddress>>,
+    pub addresses: Option<ThinVec<NodeAddress>>,
 
     /// Allocatable represents the resources of a node that are available for scheduling. Defaults to Capacity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3118,7 +3120,7 @@ pub struct NodeStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<NodeCondition>>,
+    pub conditions: Option<ThinVec<NodeCondition>>,
 
     /// Status of the config assigned to the node via the dynamic Kubelet config feature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3142,7 +3144,7 @@ pub struct NodeStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub images: Option<Vec<ContainerImage>>,
+    pub images: Option<ThinVec<ContainerImage>>,
 
     /// Set of ids/uuids to uniquely identify the node. More info: <https://kubernetes.io/docs/reference/node/node-status/#info>
     #[serde(rename = "nodeInfo", default, skip_serializing_if = "Option::is_none")]
@@ -3164,7 +3166,7 @@ pub struct NodeStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub runtime_handlers: Option<Vec<NodeRuntimeHandler>>,
+    pub runtime_handlers: Option<ThinVec<NodeRuntimeHandler>>,
 
     /// List of volumes that are attached to the node.
     #[serde(
@@ -3173,7 +3175,7 @@ pub struct NodeStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volumes_attached: Option<Vec<AttachedVolume>>,
+    pub volumes_attached: Option<ThinVec<AttachedVolume>>,
 
     /// List of attachable volumes in use (mounted) by the node.
     #[serde(
@@ -3182,7 +3184,7 @@ pub struct NodeStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volumes_in_use: Option<Vec<Str>>,
+    pub volumes_in_use: Option<ThinVec<Str>>,
 }
 
 /// NodeSystemInfo is a set of ids/uuids to uniquely identify the node.
@@ -3428,7 +3430,7 @@ pub struct PersistentVolumeClaimSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub access_modes: Option<Vec<Str>>,
+    pub access_modes: Option<ThinVec<Str>>,
 
     /// dataSource field can be used to specify either: * An existing VolumeSnapshot object (snapshot.storage.k8s.io/VolumeSnapshot) * An existing PVC (PersistentVolumeClaim) If the provisioner or an external controller can support the specified data source, it will create a new volume based on the contents of the specified data source. When the AnyVolumeDataSource feature gate is enabled, dataSource contents will be copied to dataSourceRef, and dataSourceRef contents will be copied to dataSource when dataSourceRef.namespace is not specified. If the namespace is specified, then dataSourceRef will not be copied to dataSource.
     #[serde(
@@ -3505,7 +3507,7 @@ pub struct PersistentVolumeClaimStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub access_modes: Option<Vec<Str>>,
+    pub access_modes: Option<ThinVec<Str>>,
 
     /// allocatedResourceStatuses stores status of resource being resized for the given PVC. Key names follow standard Kubernetes label syntax. Valid values are either:
     /// * Un-prefixed keys:
@@ -3561,7 +3563,7 @@ pub struct PersistentVolumeClaimStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<PersistentVolumeClaimCondition>>,
+    pub conditions: Option<ThinVec<PersistentVolumeClaimCondition>>,
 
     /// currentVolumeAttributesClassName is the current name of the VolumeAttributesClass the PVC is using. When unset, there is no VolumeAttributeClass applied to this PersistentVolumeClaim This is a beta field and requires enabling VolumeAttributesClass feature (off by default).
     #[serde(
@@ -3636,7 +3638,7 @@ pub struct PersistentVolumeSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub access_modes: Option<Vec<Str>>,
+    pub access_modes: Option<ThinVec<Str>>,
 
     /// awsElasticBlockStore represents an AWS Disk resource that is attached to a kubelet's host machine and then exposed to the pod. Deprecated: AWSElasticBlockStore is deprecated. All operations for the in-tree awsElasticBlockStore type are redirected to the ebs.csi.aws.com CSI driver. More info: <https://kubernetes.io/docs/concepts/storage/volumes#awselasticblockstore>
     #[serde(
@@ -3721,7 +3723,7 @@ pub struct PersistentVolumeSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub mount_options: Option<Vec<Str>>,
+    pub mount_options: Option<ThinVec<Str>>,
 
     /// nfs represents an NFS mount on the host. Provisioned by an admin. More info: <https://kubernetes.io/docs/concepts/storage/volumes#nfs>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3916,7 +3918,8 @@ pub struct PodAffinity {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub preferred_during_scheduling_ignored_during_execution: Option<Vec<WeightedPodAffinityTerm>>,
+    pub preferred_during_scheduling_ignored_during_execution:
+        Option<ThinVec<WeightedPodAffinityTerm>>,
 
     /// If the affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to a pod label update), the system may or may not try to eventually evict the pod from its node. When there are multiple elements, the lists of nodes corresponding to each podAffinityTerm are intersected, i.e. all terms must be satisfied.
     #[serde(
@@ -3925,7 +3928,7 @@ pub struct PodAffinity {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub required_during_scheduling_ignored_during_execution: Option<Vec<PodAffinityTerm>>,
+    pub required_during_scheduling_ignored_during_execution: Option<ThinVec<PodAffinityTerm>>,
 }
 
 /// Defines a set of pods (namely those matching the labelSelector relative to the given namespace(s)) that this pod should be co-located (affinity) or not co-located (anti-affinity) with, where co-located is defined as running on a node whose value of the label with key \<topologyKey\> matches that of any node on which a pod of the set of pods is running
@@ -3948,7 +3951,7 @@ pub struct PodAffinityTerm {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_label_keys: Option<Vec<Str>>,
+    pub match_label_keys: Option<ThinVec<Str>>,
 
     /// MismatchLabelKeys is a set of pod label keys to select which pods will be taken into consideration. The keys are used to lookup values from the incoming pod labels, those key-value labels are merged with `labelSelector` as `key notin (value)` to select the group of existing pods which pods will be taken into consideration for the incoming pod's pod (anti) affinity. Keys that don't exist in the incoming pod labels will be ignored. The default value is empty. The same key is forbidden to exist in both mismatchLabelKeys and labelSelector. Also, mismatchLabelKeys cannot be set when labelSelector isn't set. This is a beta field and requires enabling MatchLabelKeysInPodAffinity feature gate (enabled by default).
     #[serde(
@@ -3957,7 +3960,7 @@ pub struct PodAffinityTerm {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub mismatch_label_keys: Option<Vec<Str>>,
+    pub mismatch_label_keys: Option<ThinVec<Str>>,
 
     /// A label query over the set of namespaces that the term applies to. The term is applied to the union of the namespaces selected by this field and the ones listed in the namespaces field. null selector and null or empty namespaces list means "this pod's namespace". An empty selector ({}) matches all namespaces.
     #[serde(
@@ -3973,7 +3976,7 @@ pub struct PodAffinityTerm {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub namespaces: Option<Vec<Str>>,
+    pub namespaces: Option<ThinVec<Str>>,
 
     /// This pod should be co-located (affinity) or not co-located (anti-affinity) with the pods matching the labelSelector in the specified namespaces, where co-located is defined as running on a node whose value of the label with key topologyKey matches that of any node on which any of the selected pods is running. Empty topologyKey is not allowed.
     #[serde(rename = "topologyKey", default)]
@@ -3992,7 +3995,8 @@ pub struct PodAntiAffinity {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub preferred_during_scheduling_ignored_during_execution: Option<Vec<WeightedPodAffinityTerm>>,
+    pub preferred_during_scheduling_ignored_during_execution:
+        Option<ThinVec<WeightedPodAffinityTerm>>,
 
     /// If the anti-affinity requirements specified by this field are not met at scheduling time, the pod will not be scheduled onto the node. If the anti-affinity requirements specified by this field cease to be met at some point during pod execution (e.g. due to a pod label update), the system may or may not try to eventually evict the pod from its node. When there are multiple elements, the lists of nodes corresponding to each podAffinityTerm are intersected, i.e. all terms must be satisfied.
     #[serde(
@@ -4001,7 +4005,7 @@ pub struct PodAntiAffinity {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub required_during_scheduling_ignored_during_execution: Option<Vec<PodAffinityTerm>>,
+    pub required_during_scheduling_ignored_during_execution: Option<ThinVec<PodAffinityTerm>>,
 }
 
 /// PodCondition contains details for the current condition of this pod.
@@ -4053,7 +4057,7 @@ pub struct PodDNSConfig {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub nameservers: Option<Vec<Str>>,
+    pub nameservers: Option<ThinVec<Str>>,
 
     /// A list of DNS resolver options. This will be merged with the base options generated from DNSPolicy. Duplicated entries will be removed. Resolution options given in Options will override those that appear in the base DNSPolicy.
     #[serde(
@@ -4061,7 +4065,7 @@ pub struct PodDNSConfig {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub options: Option<Vec<PodDNSConfigOption>>,
+    pub options: Option<ThinVec<PodDNSConfigOption>>,
 
     /// A list of DNS search domains for host-name lookup. This will be appended to the base search paths generated from DNSPolicy. Duplicated search paths will be removed.
     #[serde(
@@ -4069,7 +4073,7 @@ pub struct PodDNSConfig {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub searches: Option<Vec<Str>>,
+    pub searches: Option<ThinVec<Str>>,
 }
 
 /// PodDNSConfigOption defines DNS resolver options of a pod.
@@ -4281,7 +4285,7 @@ pub struct PodSecurityContext {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub supplemental_groups: Option<Vec<i64>>,
+    pub supplemental_groups: Option<ThinVec<i64>>,
 
     /// Defines how supplemental groups of the first container processes are calculated. Valid values are "Merge" and "Strict". If not specified, "Merge" is used. (Alpha) Using the field requires the SupplementalGroupsPolicy feature gate to be enabled and the container runtime must implement support for this feature. Note that this field cannot be set when spec.os.name is windows.
     ///
@@ -4301,7 +4305,7 @@ pub struct PodSecurityContext {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub sysctls: Option<Vec<Sysctl>>,
+    pub sysctls: Option<ThinVec<Sysctl>>,
 
     /// The Windows specific settings applied to all containers. If unspecified, the options within a container's SecurityContext will be used. If set in both SecurityContext and PodSecurityContext, the value specified in SecurityContext takes precedence. Note that this field cannot be set when spec.os.name is linux.
     #[serde(
@@ -4338,8 +4342,8 @@ pub struct PodSpec {
     pub automount_service_account_token: Option<bool>,
 
     /// List of containers belonging to the pod. Containers cannot currently be added or removed. There must be at least one container in a Pod. Cannot be updated.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub containers: Vec<Container>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub containers: ThinVec<Container>,
 
     /// Specifies the DNS parameters of a pod. Parameters specified here will be merged to the generated DNS configuration based on DNSPolicy.
     #[serde(rename = "dnsConfig", default, skip_serializing_if = "Option::is_none")]
@@ -4370,7 +4374,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ephemeral_containers: Option<Vec<EphemeralContainer>>,
+    pub ephemeral_containers: Option<ThinVec<EphemeralContainer>>,
 
     /// HostAliases is an optional list of hosts and IPs that will be injected into the pod's hosts file if specified.
     #[serde(
@@ -4379,7 +4383,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub host_aliases: Option<Vec<HostAlias>>,
+    pub host_aliases: Option<ThinVec<HostAlias>>,
 
     /// Use the host's ipc namespace. Optional: Default to false.
     #[serde(rename = "hostIPC", default, skip_serializing_if = "Option::is_none")]
@@ -4412,7 +4416,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
+    pub image_pull_secrets: Option<ThinVec<LocalObjectReference>>,
 
     /// List of initialization containers belonging to the pod. Init containers are executed in order prior to containers being started. If any init container fails, the pod is considered to have failed and is handled according to its restartPolicy. The name for an init container or normal container must be unique among all containers. Init containers may not have Lifecycle actions, Readiness probes, Liveness probes, or Startup probes. The resourceRequirements of an init container are taken into account during scheduling by finding the highest request/limit for each resource type, and then using the max of of that value or the sum of the normal containers. Limits are applied to init containers in a similar fashion. Init containers cannot currently be added or removed. Cannot be updated. More info: <https://kubernetes.io/docs/concepts/workloads/pods/init-containers/>
     #[serde(
@@ -4421,7 +4425,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub init_containers: Option<Vec<Container>>,
+    pub init_containers: Option<ThinVec<Container>>,
 
     /// NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName. Once this field is set, the kubelet for this node becomes responsible for the lifecycle of this pod. This field should not be used to express a desire for the pod to be scheduled on a specific node. <https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename>
     #[serde(rename = "nodeName", default, skip_serializing_if = "Option::is_none")]
@@ -4478,7 +4482,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub readiness_gates: Option<Vec<PodReadinessGate>>,
+    pub readiness_gates: Option<ThinVec<PodReadinessGate>>,
 
     /// ResourceClaims defines which ResourceClaims must be allocated and reserved before the Pod is allowed to start. The resources will be made available to those containers which consume them by name.
     ///
@@ -4491,7 +4495,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claims: Option<Vec<PodResourceClaim>>,
+    pub resource_claims: Option<ThinVec<PodResourceClaim>>,
 
     /// Resources is the total amount of CPU and Memory resources required by all containers in the pod. It supports specifying Requests and Limits for "cpu" and "memory" resource names only. ResourceClaims are not supported.
     ///
@@ -4539,7 +4543,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub scheduling_gates: Option<Vec<PodSchedulingGate>>,
+    pub scheduling_gates: Option<ThinVec<PodSchedulingGate>>,
 
     /// SecurityContext holds pod-level security attributes and common container settings. Optional: Defaults to empty.  See type description for default values of each field.
     #[serde(
@@ -4599,7 +4603,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub tolerations: Option<Vec<Toleration>>,
+    pub tolerations: Option<ThinVec<Toleration>>,
 
     /// TopologySpreadConstraints describes how a group of pods ought to spread across topology domains. Scheduler will schedule pods in a way which abides by the constraints. All topologySpreadConstraints are ANDed.
     #[serde(
@@ -4608,7 +4612,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    pub topology_spread_constraints: Option<ThinVec<TopologySpreadConstraint>>,
 
     /// List of volumes that can be mounted by containers belonging to the pod. More info: <https://kubernetes.io/docs/concepts/storage/volumes>
     #[serde(
@@ -4616,7 +4620,7 @@ pub struct PodSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volumes: Option<Vec<Volume>>,
+    pub volumes: Option<ThinVec<Volume>>,
 }
 
 /// PodStatus represents information about the status of a pod. Status may trail the actual state of a system, especially if the node that hosts the pod cannot contact the control plane.
@@ -4630,7 +4634,7 @@ pub struct PodStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<PodCondition>>,
+    pub conditions: Option<ThinVec<PodCondition>>,
 
     /// Statuses of containers in this pod. Each container in the pod should have at most one status in this list, and all statuses should be for containers in the pod. However this is not enforced. If a status for a non-existent container is present in the list, or the list has duplicate names, the behavior of various Kubernetes components is not defined and those statuses might be ignored. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-and-container-status>
     #[serde(
@@ -4639,7 +4643,7 @@ pub struct PodStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub container_statuses: Option<Vec<ContainerStatus>>,
+    pub container_statuses: Option<ThinVec<ContainerStatus>>,
 
     /// Statuses for any ephemeral containers that have run in this pod. Each ephemeral container in the pod should have at most one status in this list, and all statuses should be for containers in the pod. However this is not enforced. If a status for a non-existent container is present in the list, or the list has duplicate names, the behavior of various Kubernetes components is not defined and those statuses might be ignored. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle#pod-and-container-status>
     #[serde(
@@ -4648,7 +4652,7 @@ pub struct PodStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ephemeral_container_statuses: Option<Vec<ContainerStatus>>,
+    pub ephemeral_container_statuses: Option<ThinVec<ContainerStatus>>,
 
     /// hostIP holds the IP address of the host to which the pod is assigned. Empty if the pod has not started yet. A pod can be assigned to a node that has a problem in kubelet which in turns mean that HostIP will not be updated even if there is a node is assigned to pod
     #[serde(rename = "hostIP", default, skip_serializing_if = "Option::is_none")]
@@ -4661,7 +4665,7 @@ pub struct PodStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub host_ips: Option<Vec<HostIP>>,
+    pub host_ips: Option<ThinVec<HostIP>>,
 
     /// Statuses of init containers in this pod. The most recent successful non-restartable init container will have ready = true, the most recently started container will have startTime set. Each init container in the pod should have at most one status in this list, and all statuses should be for containers in the pod. However this is not enforced. If a status for a non-existent container is present in the list, or the list has duplicate names, the behavior of various Kubernetes components is not defined and those statuses might be ignored. More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-and-container-status>
     #[serde(
@@ -4670,7 +4674,7 @@ pub struct PodStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub init_container_statuses: Option<Vec<ContainerStatus>>,
+    pub init_container_statuses: Option<ThinVec<ContainerStatus>>,
 
     /// A human readable message indicating details about why the pod is in this condition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -4710,7 +4714,7 @@ pub struct PodStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub pod_ips: Option<Vec<PodIP>>,
+    pub pod_ips: Option<ThinVec<PodIP>>,
 
     /// The Quality of Service (QOS) classification assigned to the pod based on resource requirements See PodQOSClass type for available QOS classes More info: <https://kubernetes.io/docs/concepts/workloads/pods/pod-qos/#quality-of-service-classes>
     ///
@@ -4736,7 +4740,7 @@ pub struct PodStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resource_claim_statuses: Option<Vec<PodResourceClaimStatus>>,
+    pub resource_claim_statuses: Option<ThinVec<PodResourceClaimStatus>>,
 
     /// RFC 3339 date and time at which the object was acknowledged by the Kubelet. This is before the Kubelet pulled the container image(s) for the pod.
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
@@ -4945,7 +4949,7 @@ pub struct ProjectedVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub sources: Option<Vec<VolumeProjection>>,
+    pub sources: Option<ThinVec<VolumeProjection>>,
 }
 
 /// Represents a Quobyte mount that lasts the lifetime of a pod. Quobyte volumes do not support ownership management or SELinux relabeling.
@@ -4996,8 +5000,8 @@ pub struct RBDPersistentVolumeSource {
     pub keyring: Option<Str>,
 
     /// monitors is a collection of Ceph monitors. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub monitors: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub monitors: ThinVec<Str>,
 
     /// pool is the rados pool name. Default is rbd. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5034,8 +5038,8 @@ pub struct RBDVolumeSource {
     pub keyring: Option<Str>,
 
     /// monitors is a collection of Ceph monitors. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub monitors: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub monitors: ThinVec<Str>,
 
     /// pool is the rados pool name. Default is rbd. More info: <https://examples.k8s.io/volumes/rbd/README.md#how-to-use-it>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5176,7 +5180,7 @@ pub struct ReplicationControllerStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<ReplicationControllerCondition>>,
+    pub conditions: Option<ThinVec<ReplicationControllerCondition>>,
 
     /// The number of pods that have labels matching the labels of the pod template of the replication controller.
     #[serde(
@@ -5332,7 +5336,7 @@ pub struct ResourceQuotaSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub scopes: Option<Vec<Str>>,
+    pub scopes: Option<ThinVec<Str>>,
 }
 
 /// ResourceQuotaStatus defines the enforced hard limits and observed use.
@@ -5364,7 +5368,7 @@ pub struct ResourceRequirements {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub claims: Option<Vec<ResourceClaim>>,
+    pub claims: Option<ThinVec<ResourceClaim>>,
 
     /// Limits describes the maximum amount of compute resources allowed. More info: <https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5390,7 +5394,7 @@ pub struct ResourceStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub resources: Option<Vec<ResourceHealth>>,
+    pub resources: Option<ThinVec<ResourceHealth>>,
 }
 
 /// SELinuxOptions are the labels to be applied to the container
@@ -5559,7 +5563,7 @@ pub struct ScopeSelector {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_expressions: Option<Vec<ScopedResourceSelectorRequirement>>,
+    pub match_expressions: Option<ThinVec<ScopedResourceSelectorRequirement>>,
 }
 
 /// A scoped-resource selector requirement is a selector that contains values, a scope name, and an operator that relates the scope name and values.
@@ -5595,7 +5599,7 @@ pub struct ScopedResourceSelectorRequirement {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub values: Option<Vec<Str>>,
+    pub values: Option<ThinVec<Str>>,
 }
 
 /// SeccompProfile defines a pod/container's seccomp profile settings. Only one profile source may be set.
@@ -5729,7 +5733,7 @@ pub struct SecretProjection {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub items: Option<Vec<KeyToPath>>,
+    pub items: Option<ThinVec<KeyToPath>>,
 
     /// Name of the referent. This field is effectively required, but due to backwards compatibility is allowed to be empty. Instances of this type with an empty value here are almost certainly wrong. More info: <https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#names>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5775,7 +5779,7 @@ pub struct SecretVolumeSource {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub items: Option<Vec<KeyToPath>>,
+    pub items: Option<ThinVec<KeyToPath>>,
 
     /// optional field specify whether the Secret or its keys must be defined
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5948,7 +5952,7 @@ pub struct ServiceAccount {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub image_pull_secrets: Option<Vec<LocalObjectReference>>,
+    pub image_pull_secrets: Option<ThinVec<LocalObjectReference>>,
 
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -5964,7 +5968,7 @@ pub struct ServiceAccount {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub secrets: Option<Vec<ObjectReference>>,
+    pub secrets: Option<ThinVec<ObjectReference>>,
 }
 
 impl apimachinery::meta::Resource for ServiceAccount {
@@ -6091,7 +6095,7 @@ pub struct ServiceSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub cluster_ips: Option<Vec<Str>>,
+    pub cluster_ips: Option<ThinVec<Str>>,
 
     /// externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.  These IPs are not managed by Kubernetes.  The user is responsible for ensuring that traffic arrives at a node with this IP.  A common example is external load-balancers that are not part of the Kubernetes system.
     #[serde(
@@ -6100,7 +6104,7 @@ pub struct ServiceSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub external_ips: Option<Vec<Str>>,
+    pub external_ips: Option<ThinVec<Str>>,
 
     /// externalName is the external reference that discovery mechanisms will return as an alias for this service (e.g. a DNS CNAME record). No proxying will be involved.  Must be a lowercase RFC-1123 hostname (<https://tools.ietf.org/html/rfc1123>) and requires `type` to be "ExternalName".
     #[serde(
@@ -6151,7 +6155,7 @@ pub struct ServiceSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ip_families: Option<Vec<Str>>,
+    pub ip_families: Option<ThinVec<Str>>,
 
     /// IPFamilyPolicy represents the dual-stack-ness requested or required by this Service. If there is no value provided, then this field will be set to SingleStack. Services can be "SingleStack" (a single IP family), "PreferDualStack" (two IP families on dual-stack configured clusters or a single IP family on single-stack clusters), or "RequireDualStack" (two IP families on dual-stack configured clusters, otherwise fail). The ipFamilies and clusterIPs fields depend on the value of this field. This field will be wiped when updating a service to type ExternalName.
     ///
@@ -6189,7 +6193,7 @@ pub struct ServiceSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub load_balancer_source_ranges: Option<Vec<Str>>,
+    pub load_balancer_source_ranges: Option<ThinVec<Str>>,
 
     /// The list of ports that are exposed by this service. More info: <https://kubernetes.io/docs/concepts/services-networking/service/#virtual-ips-and-service-proxies>
     #[serde(
@@ -6197,7 +6201,7 @@ pub struct ServiceSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ports: Option<Vec<ServicePort>>,
+    pub ports: Option<ThinVec<ServicePort>>,
 
     /// publishNotReadyAddresses indicates that any agent which deals with endpoints for this Service should disregard any indications of ready/not-ready. The primary use case for setting this field is for a StatefulSet's Headless Service to propagate SRV DNS records for its Pods for the purpose of peer discovery. The Kubernetes controllers that generate Endpoints and EndpointSlice resources for Services interpret this to mean that all endpoints are considered "ready" even if the Pods themselves are not. Agents which consume only Kubernetes generated endpoints through the Endpoints or EndpointSlice resources can safely assume this behavior.
     #[serde(
@@ -6261,7 +6265,7 @@ pub struct ServiceStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<Condition>>,
+    pub conditions: Option<ThinVec<Condition>>,
 
     /// LoadBalancer contains the current status of the load-balancer, if one is present.
     #[serde(
@@ -6464,8 +6468,8 @@ pub struct TopologySelectorLabelRequirement {
     pub key: Str,
 
     /// An array of string values. One value must match the label to be selected. Each entry in Values is ORed.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub values: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub values: ThinVec<Str>,
 }
 
 /// A topology selector term represents the result of label queries. A null or empty topology selector term matches no objects. The requirements of them are ANDed. It provides a subset of functionality as NodeSelectorTerm. This is an alpha feature and may change in the future.
@@ -6480,7 +6484,7 @@ pub struct TopologySelectorTerm {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_label_expressions: Option<Vec<TopologySelectorLabelRequirement>>,
+    pub match_label_expressions: Option<ThinVec<TopologySelectorLabelRequirement>>,
 }
 
 /// TopologySpreadConstraint specifies how to spread matching pods among the given topology.
@@ -6505,7 +6509,7 @@ pub struct TopologySpreadConstraint {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub match_label_keys: Option<Vec<Str>>,
+    pub match_label_keys: Option<ThinVec<Str>>,
 
     /// MaxSkew describes the degree to which pods may be unevenly distributed. When `whenUnsatisfiable=DoNotSchedule`, it is the maximum permitted difference between the number of matching pods in the target topology and the global minimum. The global minimum is the minimum number of matching pods in an eligible domain or zero if the number of eligible domains is less than MinDomains. For example, in a 3-zone cluster, MaxSkew is set to 1, and pods with the same labelSelector spread as 2/2/1: In this case, the global minimum is 1. | zone1 | zone2 | zone3 | |  P P  |  P P  |   P   | - if MaxSkew is 1, incoming pod can only be scheduled to zone3 to become 2/2/2; scheduling it onto zone1(zone2) would make the ActualSkew(3-1) on zone1(zone2) violate MaxSkew(1). - if MaxSkew is 2, incoming pod can be scheduled onto any zone. When `whenUnsatisfiable=ScheduleAnyway`, it is used to give higher precedence to topologies that satisfy it. It's a required field. Default value is 1 and 0 is not allowed.
     #[serde(rename = "maxSkew", default)]

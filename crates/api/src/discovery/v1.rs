@@ -4,6 +4,7 @@
 
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::meta::ObjectMeta;
 
 /// Endpoint represents a single logical "backend" implementing a service.
@@ -12,8 +13,8 @@ use apimachinery::meta::ObjectMeta;
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Endpoint {
     /// addresses of this endpoint. The contents of this field are interpreted according to the corresponding EndpointSlice addressType field. Consumers must handle different types of addresses in the context of their own capabilities. This must contain at least one address but no more than 100. These are all assumed to be fungible and clients may choose to only use the first element. Refer to: <https://issue.k8s.io/106267>
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub addresses: Vec<Str>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub addresses: ThinVec<Str>,
 
     /// conditions contains information about the current status of the endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,7 +79,7 @@ pub struct EndpointHints {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub for_zones: Option<Vec<ForZone>>,
+    pub for_zones: Option<ThinVec<ForZone>>,
 }
 
 /// EndpointPort represents a Port used by an EndpointSlice
@@ -144,8 +145,8 @@ pub struct EndpointSlice {
     pub api_version: Option<Str>,
 
     /// endpoints is a list of unique endpoints in this slice. Each slice may include a maximum of 1000 endpoints.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub endpoints: Vec<Endpoint>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub endpoints: ThinVec<Endpoint>,
 
     /// Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds>
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,7 +162,7 @@ pub struct EndpointSlice {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub ports: Option<Vec<EndpointPort>>,
+    pub ports: Option<ThinVec<EndpointPort>>,
 }
 
 impl apimachinery::meta::Resource for EndpointSlice {

@@ -4,6 +4,7 @@
 
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::api::resource::Quantity;
 use apimachinery::meta::ObjectMeta;
 
@@ -87,5 +88,5 @@ pub struct Scheduling {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub tolerations: Option<Vec<crate::core::v1::Toleration>>,
+    pub tolerations: Option<ThinVec<crate::core::v1::Toleration>>,
 }

@@ -4,6 +4,7 @@
 
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::meta::Condition;
 use apimachinery::meta::DeleteOptions;
 use apimachinery::meta::LabelSelector;
@@ -153,7 +154,7 @@ pub struct PodDisruptionBudgetStatus {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub conditions: Option<Vec<Condition>>,
+    pub conditions: Option<ThinVec<Condition>>,
 
     /// current number of healthy pods
     #[serde(rename = "currentHealthy", default)]

@@ -4,6 +4,7 @@
 
 use apimachinery::Str;
 use apimachinery::StrMap;
+use apimachinery::ThinVec;
 use apimachinery::api::resource::Quantity;
 use apimachinery::meta::LabelSelector;
 use apimachinery::meta::ObjectMeta;
@@ -142,7 +143,7 @@ pub struct CSIDriverSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub token_requests: Option<Vec<TokenRequest>>,
+    pub token_requests: Option<ThinVec<TokenRequest>>,
 
     /// volumeLifecycleModes defines what kind of volumes this CSI volume driver supports. The default if the list is empty is "Persistent", which is the usage defined by the CSI specification and implemented in Kubernetes via the usual PV/PVC mechanism.
     ///
@@ -157,7 +158,7 @@ pub struct CSIDriverSpec {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub volume_lifecycle_modes: Option<Vec<Str>>,
+    pub volume_lifecycle_modes: Option<ThinVec<Str>>,
 }
 
 /// CSINode holds information about all CSI drivers installed on a node. CSI drivers do not need to create the CSINode object directly. As long as they use the node-driver-registrar sidecar container, the kubelet will automatically populate the CSINode object for the CSI driver as part of kubelet plugin registration. CSINode has the same name as a node. If the object is missing, it means either there are no CSI Drivers available on the node, or the Kubelet version is low enough that it doesn't create this object. CSINode has an OwnerReference that points to the corresponding node object.
@@ -220,7 +221,7 @@ pub struct CSINodeDriver {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub topology_keys: Option<Vec<Str>>,
+    pub topology_keys: Option<ThinVec<Str>>,
 }
 
 /// CSINodeList is a collection of CSINode objects.
@@ -236,8 +237,8 @@ pub type CSINodeList = apimachinery::meta::List<CSINode>;
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CSINodeSpec {
     /// drivers is a list of information of all CSI Drivers existing on a node. If all drivers in the list are uninstalled, this can become empty.
-    #[serde(default, deserialize_with = "crate::de::required_vec")]
-    pub drivers: Vec<CSINodeDriver>,
+    #[serde(default, deserialize_with = "apimachinery::compact::vec")]
+    pub drivers: ThinVec<CSINodeDriver>,
 }
 
 /// CSIStorageCapacity stores the result of one CSI GetCapacity call. For a given StorageClass, this describes the available capacity in a particular topology segment.  This can be used when considering where to instantiate new PersistentVolumes.
@@ -341,7 +342,7 @@ pub struct StorageClass {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub allowed_topologies: Option<Vec<crate::core::v1::TopologySelectorTerm>>,
+    pub allowed_topologies: Option<ThinVec<crate::core::v1::TopologySelectorTerm>>,
 
     /// APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: <https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources>
     #[serde(
@@ -366,7 +367,7 @@ pub struct StorageClass {
         deserialize_with = "apimachinery::compact::opt_vec",
         skip_serializing_if = "Option::is_none"
     )]
-    pub mount_options: Option<Vec<Str>>,
+    pub mount_options: Option<ThinVec<Str>>,
 
     /// parameters holds the parameters for the provisioner that should create volumes of this storage class.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -68,9 +68,33 @@ impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for ObjectSeed<T> {
 /// Decodes one JSON object into `T`, leaving out `metadata.managedFields` when `strip` is set.
 pub fn decode_object<T: DeserializeOwned>(bytes: &[u8], strip: bool) -> serde_json::Result<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = ObjectSeed::<T>::new(strip).deserialize(&mut de)?;
+    let value = ObjectSeed::<T>::new(strip)
+        .deserialize(&mut de)
+        .map_err(|e| with_field_path::<T>(bytes, e))?;
     de.end()?;
     Ok(value)
+}
+
+/// Adds the field path (`spec.containers[0].ports[0].containerPort`) to a decode error of a
+/// value of the wrong type or range, so the message says which field is at fault.
+///
+/// The path is found only on failure, by decoding the same bytes again through
+/// `serde_path_to_error`, so successful decoding pays nothing for it. Syntax errors (bad JSON,
+/// early end) are returned as they are: their line and column already point at the fault.
+pub fn with_field_path<T: DeserializeOwned>(
+    bytes: &[u8],
+    e: serde_json::Error,
+) -> serde_json::Error {
+    if !e.is_data() {
+        return e;
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(pe) if pe.path().iter().next().is_some() => {
+            <serde_json::Error as de::Error>::custom(format_args!("{}: {e}", pe.path()))
+        }
+        _ => e,
+    }
 }
 
 /// Which map of the document the adapter is in.
@@ -438,7 +462,10 @@ mod tests {
             "a nested metadata is not the object's"
         );
         let kept: Obj = decode_object(&bytes, false).unwrap();
-        assert_eq!(kept.metadata.managed_fields.as_ref().map(Vec::len), Some(1));
+        assert_eq!(
+            kept.metadata.managed_fields.as_ref().map(|v| v.len()),
+            Some(1)
+        );
     }
 
     #[test]
@@ -452,6 +479,33 @@ mod tests {
         let escaped = br#"{"met\u0061data":{"name":"a","m\u0061nagedFields":[{"manager":"x"}]}}"#;
         let v: Value = decode_object(escaped, true).unwrap();
         assert_eq!(v, json!({"metadata": {"name": "a"}}));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_reported_with_its_field_path() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Port {
+            #[serde(rename = "containerPort")]
+            _container_port: i32,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Spec {
+            _ports: Vec<Port>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        struct Obj {
+            #[serde(rename = "spec")]
+            _spec: Spec,
+        }
+        let bytes = br#"{"spec":{"_ports":[{"containerPort":1},{"containerPort":99999999999}]}}"#;
+        let e = decode_object::<Obj>(bytes, false).unwrap_err();
+        assert!(
+            e.to_string().starts_with("spec._ports[1].containerPort: "),
+            "{e}"
+        );
+        // Syntax errors keep serde_json's position and message.
+        let e = decode_object::<Obj>(br#"{"spec":"#, false).unwrap_err();
+        assert!(e.is_eof(), "{e}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::{Str, StrMap};
+use crate::{Str, StrMap, ThinVec};
 
 pub mod managed_fields;
 pub mod options;
@@ -118,21 +118,21 @@ pub struct ObjectMeta {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::compact::opt_vec"
     )]
-    pub owner_references: Option<Vec<OwnerReference>>,
+    pub owner_references: Option<ThinVec<OwnerReference>>,
     /// Finalizers that must be removed before the object is deleted.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::compact::opt_vec"
     )]
-    pub finalizers: Option<Vec<Str>>,
+    pub finalizers: Option<ThinVec<Str>>,
     /// Server-side apply bookkeeping; often half an object's JSON, kept as raw bytes.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::compact::opt_vec"
     )]
-    pub managed_fields: Option<Vec<ManagedFieldsEntry>>,
+    pub managed_fields: Option<ThinVec<ManagedFieldsEntry>>,
 }
 
 /// Port of metav1.OwnerReference.
@@ -228,7 +228,7 @@ pub struct LabelSelector {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::compact::opt_vec"
     )]
-    pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
+    pub match_expressions: Option<ThinVec<LabelSelectorRequirement>>,
     /// `{key: value}` pairs, each equivalent to an `In` requirement with one value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub match_labels: Option<StrMap>,
@@ -249,7 +249,7 @@ pub struct LabelSelectorRequirement {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::compact::opt_vec"
     )]
-    pub values: Option<Vec<Str>>,
+    pub values: Option<ThinVec<Str>>,
 }
 
 /// Port of metav1.Condition: one aspect of an object's current state.

@@ -106,15 +106,24 @@ impl<T: DeserializeOwned> RawWatchEvent<T> {
     /// `metadata.managedFields` (see [`super::managed_fields`]).
     pub fn decode(line: &[u8], strip_managed_fields: bool) -> serde_json::Result<Self> {
         let mut de = serde_json::Deserializer::from_slice(line);
-        let event = de.deserialize_map(RawWatchEventVisitor(ObjectSeed::<T>::new(
-            strip_managed_fields,
-        )))?;
+        let event = de
+            .deserialize_map(RawWatchEventVisitor(ObjectSeed::<T>::new(
+                strip_managed_fields,
+            )))
+            .map_err(|e| super::managed_fields::with_field_path::<PathProbe<T>>(line, e))?;
         de.end()?;
         Ok(event)
     }
 }
 
 struct RawWatchEventVisitor<T>(ObjectSeed<T>);
+
+/// The shape of a watch line, used only to find the path of a field that failed to decode.
+#[derive(Deserialize)]
+struct PathProbe<T> {
+    #[serde(rename = "object")]
+    _object: Option<T>,
+}
 
 #[derive(Deserialize)]
 #[serde(field_identifier, rename_all = "lowercase")]

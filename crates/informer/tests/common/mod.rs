@@ -1,38 +1,18 @@
-//! Helpers shared by the integration tests: a Pod type, an informer over `testserver`, and
-//! condition waits whose deadline only detects failure.
+//! Helpers shared by the integration tests: the `api` crate's Pod, an informer over
+//! `testserver`, and condition waits whose deadline only detects failure.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use apiclient::{ObjectMeta, Resource};
 use informer::{
     InformerOptions, ListWatch, ObjectOrTombstone, ReflectorConfig, ResourceEventHandler,
     SharedIndexInformer,
 };
-use serde::Deserialize;
 use tokio::sync::Notify;
 
-/// A pod, with spec and status kept as JSON.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Pod {
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: serde_json::Value,
-    #[serde(default)]
-    pub status: serde_json::Value,
-}
-
-apiclient::impl_object_via_metadata!(Pod);
-
-impl Resource for Pod {
-    const GROUP: &'static str = "";
-    const VERSION: &'static str = "v1";
-    const KIND: &'static str = "Pod";
-    const PLURAL: &'static str = "pods";
-    const NAMESPACED: bool = true;
-}
+pub use api::core::v1::Pod;
 
 pub const NS: &str = "churn";
 
