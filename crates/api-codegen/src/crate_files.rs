@@ -65,6 +65,11 @@ serde.workspace = true
 k8s-openapi = { version = "0.29", features = ["v1_33"] }
 proptest.workspace = true
 serde_json.workspace = true
+criterion.workspace = true
+
+[[bench]]
+name = "decode"
+harness = false
 "#,
     );
     out

@@ -10,27 +10,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use apiclient::{Config, ObjectMeta, Resource, RestClient};
+use api::core::v1::Pod;
+use apiclient::{Config, RestClient};
 use controller::{Controller, ControllerConfig};
 use informer::{InformerOptions, ListWatch, Lister, SharedIndexInformer};
-use serde::Deserialize;
 use serde_json::json;
 use testserver::TestServer;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-
-#[derive(Clone, Debug, Deserialize)]
-struct Pod {
-    metadata: ObjectMeta,
-}
-apiclient::impl_object_via_metadata!(Pod);
-impl Resource for Pod {
-    const GROUP: &'static str = "";
-    const VERSION: &'static str = "v1";
-    const KIND: &'static str = "Pod";
-    const PLURAL: &'static str = "pods";
-    const NAMESPACED: bool = true;
-}
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 

@@ -11,7 +11,6 @@
 
 mod controller;
 pub mod leaderelection;
-mod meta_time;
 pub mod record;
 pub mod signals;
 

@@ -6,30 +6,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use apiclient::{Config, ObjectMeta, Resource, RestClient};
+use api::core::v1::Pod;
+use apiclient::{Config, RestClient};
 use controller::{Controller, ControllerConfig, Error};
 use informer::{InformerOptions, ListWatch, Lister, SharedIndexInformer};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use testserver::{FaultMatch, TestServer};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-
-/// The part of a Pod these tests need.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Pod {
-    metadata: ObjectMeta,
-    #[serde(flatten)]
-    rest: serde_json::Map<String, serde_json::Value>,
-}
-apiclient::impl_object_via_metadata!(Pod);
-impl Resource for Pod {
-    const GROUP: &'static str = "";
-    const VERSION: &'static str = "v1";
-    const KIND: &'static str = "Pod";
-    const PLURAL: &'static str = "pods";
-    const NAMESPACED: bool = true;
-}
 
 const PODS: &str = "/api/v1/namespaces/default/pods";
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use apiclient::meta::MicroTime;
 use apiclient::{Config, RestClient};
 use controller::leaderelection::{
     LeaderCallbacks, LeaderElectionConfig, LeaderElectionRecord, LeaderElector, LeaseLock,
@@ -48,7 +49,7 @@ async fn lease_lock_creates_reads_and_guards_updates_with_the_resource_version()
 
     // a renews; b's copy is now stale and its update must conflict.
     a.update(&LeaderElectionRecord {
-        renew_time: Some("2026-11-25T00:00:00.000000Z".into()),
+        renew_time: Some(MicroTime::parse("2026-11-25T00:00:00.000000Z").unwrap()),
         ..record.clone()
     })
     .await
@@ -129,15 +130,15 @@ async fn repeated_events_are_counted_on_one_event_object() {
     let client = client(&server);
     let broadcaster = EventBroadcaster::new(&client);
     let recorder = broadcaster.new_recorder(EventSource {
-        component: "pod-controller".into(),
-        host: String::new(),
+        component: Some("pod-controller".into()),
+        host: None,
     });
     let pod = ObjectReference {
-        kind: "Pod".into(),
-        api_version: "v1".into(),
-        namespace: "default".into(),
-        name: "web-1".into(),
-        uid: "uid-1".into(),
+        kind: Some("Pod".into()),
+        api_version: Some("v1".into()),
+        namespace: Some("default".into()),
+        name: Some("web-1".into()),
+        uid: Some("uid-1".into()),
         ..ObjectReference::default()
     };
     for _ in 0..5 {

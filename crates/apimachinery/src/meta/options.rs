@@ -173,6 +173,13 @@ pub struct DeleteOptions {
     /// `["All"]` for a dry run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dry_run: Vec<String>,
+    /// Deprecated: use `propagation_policy`. Orphan the dependents (true) or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orphan_dependents: Option<bool>,
+    /// Delete even an object the server cannot read (corrupt or undecryptable); may break the
+    /// cluster, so it needs its own permission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_store_read_error_with_cluster_breaking_potential: Option<bool>,
 }
 
 impl Default for DeleteOptions {
@@ -186,6 +193,8 @@ impl Default for DeleteOptions {
             preconditions: None,
             propagation_policy: None,
             dry_run: Vec::new(),
+            orphan_dependents: None,
+            ignore_store_read_error_with_cluster_breaking_potential: None,
         }
     }
 }
@@ -246,8 +255,20 @@ impl PatchType {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delete_options_keep_every_field_go_has() {
+        let text = r#"{"apiVersion":"meta.k8s.io/v1","kind":"DeleteOptions","gracePeriodSeconds":0,"orphanDependents":false,"ignoreStoreReadErrorWithClusterBreakingPotential":true}"#;
+        let o: DeleteOptions = serde_json::from_str(text).unwrap();
+        assert_eq!(o.orphan_dependents, Some(false));
+        assert_eq!(
+            serde_json::to_value(&o).unwrap(),
+            serde_json::from_str::<serde_json::Value>(text).unwrap()
+        );
+    }
 
     #[test]
     fn list_options_skip_empty_values() {

@@ -25,6 +25,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use apimachinery::meta::MicroTime;
 use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -372,13 +373,13 @@ impl<L: ResourceLock> LeaderElector<L> {
     /// straight from the observed record while its lease is valid).
     async fn try_acquire_or_renew(&mut self) -> bool {
         let now = Instant::now();
-        let stamp = micro_time_now();
+        let stamp = MicroTime::now();
         let lease_duration_seconds =
             i32::try_from(self.config.lease_duration.as_secs()).unwrap_or(i32::MAX);
         let mut record = LeaderElectionRecord {
             holder_identity: self.lock.identity().to_owned(),
             lease_duration_seconds,
-            acquire_time: Some(stamp.clone()),
+            acquire_time: Some(stamp),
             renew_time: Some(stamp),
             leader_transitions: 0,
         };
@@ -386,7 +387,7 @@ impl<L: ResourceLock> LeaderElector<L> {
         // 1. Fast path: the leader renews from what it saw last, without a read.
         if self.is_leader() && self.is_lease_valid(now) {
             if let Some((old, _)) = &self.observed {
-                record.acquire_time = old.acquire_time.clone();
+                record.acquire_time = old.acquire_time;
                 record.leader_transitions = old.leader_transitions;
             }
             match self.lock.update(&record).await {
@@ -433,7 +434,7 @@ impl<L: ResourceLock> LeaderElector<L> {
 
         // 4. Take it over (or keep it), counting a transition when the holder changes.
         if self.is_leader() {
-            record.acquire_time = old.acquire_time.clone();
+            record.acquire_time = old.acquire_time;
             record.leader_transitions = old.leader_transitions;
         } else {
             record.leader_transitions = old.leader_transitions.saturating_add(1);
@@ -457,11 +458,11 @@ impl<L: ResourceLock> LeaderElector<L> {
         if !self.is_leader() {
             return true;
         }
-        let stamp = micro_time_now();
+        let stamp = MicroTime::now();
         let record = LeaderElectionRecord {
             holder_identity: String::new(),
             lease_duration_seconds: 1,
-            acquire_time: Some(stamp.clone()),
+            acquire_time: Some(stamp),
             renew_time: Some(stamp),
             leader_transitions: self
                 .observed
@@ -499,9 +500,4 @@ impl<L: ResourceLock> LeaderElector<L> {
 /// Port of apimachinery wait.Jitter: `d + rand × factor × d`.
 fn jitter(d: Duration, factor: f64) -> Duration {
     d + d.mul_f64(rand::rng().random::<f64>() * factor)
-}
-
-/// Now as a `metav1.MicroTime` string.
-fn micro_time_now() -> String {
-    crate::meta_time::format_micro_time(time::OffsetDateTime::now_utc())
 }

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`LeaderElector`], [`LeaderElectionConfig`], [`LeaderCallbacks`] | `leaderelection.go` |
 //! | [`ResourceLock`], [`LeaderElectionRecord`], [`LeaseLock`] | `resourcelock/interface.go`, `resourcelock/leaselock.go` |
+//! | [`Lease`], [`LeaseSpec`] (re-exported from `api::coordination::v1`) | `k8s.io/api/coordination/v1` |
 //! | [`run_while_leading`] | `RunOrDie` with a controller in `OnStartedLeading` |
 
 mod leader_election;
@@ -13,7 +14,11 @@ mod resourcelock;
 pub use leader_election::{
     ConfigError, JITTER_FACTOR, LeaderCallbacks, LeaderElectionConfig, LeaderElector,
 };
-pub use resourcelock::{LeaderElectionRecord, Lease, LeaseLock, LeaseSpec, ResourceLock};
+pub use resourcelock::{LeaderElectionRecord, LeaseLock, ResourceLock};
+
+/// The Lease a [`LeaseLock`] keeps its record in, from the `api` crate (k8s.io/api), re-exported
+/// at its former path.
+pub use api::coordination::v1::{Lease, LeaseSpec};
 
 use std::future::Future;
 

@@ -13,16 +13,18 @@
 use std::future::Future;
 use std::sync::Mutex;
 
+use api::coordination::v1::{Lease, LeaseSpec};
 use apiclient::meta::WriteOptions;
 use apiclient::typed::TypedClient;
-use apiclient::{Error, ObjectMeta, Resource, RestClient};
-use serde::{Deserialize, Serialize};
+use apiclient::{Error, ObjectMeta, RestClient};
+use apimachinery::meta::MicroTime;
 
 /// What a lock stores: who leads, since when, for how long.
 ///
-/// Port of resourcelock/interface.go: `LeaderElectionRecord`. Times are `metav1.MicroTime`
-/// strings (RFC 3339 with microseconds); the elector never trusts them for expiry, only notices
-/// that they change.
+/// Port of resourcelock/interface.go: `LeaderElectionRecord` (without `Strategy` and
+/// `PreferredHolder`). The elector never trusts the times for expiry, only notices that they
+/// change. Differs from Go: the times are `metav1.MicroTime`, the precision the Lease stores, where
+/// Go's record holds `metav1.Time` and converts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LeaderElectionRecord {
     /// The leader's identity; empty when nobody holds the lock (after a release).
@@ -30,9 +32,9 @@ pub struct LeaderElectionRecord {
     /// How long the holder's claim lasts after its last renewal, in seconds.
     pub lease_duration_seconds: i32,
     /// When the current holder acquired the lock.
-    pub acquire_time: Option<String>,
+    pub acquire_time: Option<MicroTime>,
     /// When the current holder last renewed the lock.
-    pub renew_time: Option<String>,
+    pub renew_time: Option<MicroTime>,
     /// How many times leadership changed hands.
     pub leader_transitions: i32,
 }
@@ -60,81 +62,31 @@ pub trait ResourceLock: Send + Sync {
     fn describe(&self) -> String;
 }
 
-/// A `coordination.k8s.io/v1` Lease (the fields leader election uses).
-///
-/// Port of k8s.io/api/coordination/v1: `Lease`. Unknown fields are kept, so an update never drops
-/// what another client wrote.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Lease {
-    /// Always `coordination.k8s.io/v1`.
-    #[serde(default)]
-    pub api_version: String,
-    /// Always `Lease`.
-    #[serde(default)]
-    pub kind: String,
-    /// Object metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The election record.
-    #[serde(default)]
-    pub spec: LeaseSpec,
-}
-
-/// Port of k8s.io/api/coordination/v1: `LeaseSpec`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LeaseSpec {
-    /// The holder's identity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub holder_identity: Option<String>,
-    /// Lease duration in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease_duration_seconds: Option<i32>,
-    /// When the lease was acquired (MicroTime).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acquire_time: Option<String>,
-    /// When the lease was last renewed (MicroTime).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renew_time: Option<String>,
-    /// Number of leader transitions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lease_transitions: Option<i32>,
-    /// Fields this port does not model (strategy, preferredHolder, ...), kept as they were.
-    #[serde(flatten)]
-    pub other: serde_json::Map<String, serde_json::Value>,
-}
-
-impl Resource for Lease {
-    const GROUP: &'static str = "coordination.k8s.io";
-    const VERSION: &'static str = "v1";
-    const KIND: &'static str = "Lease";
-    const PLURAL: &'static str = "leases";
-    const NAMESPACED: bool = true;
-}
-
-apiclient::impl_object_via_metadata!(Lease);
-
-impl LeaseSpec {
-    /// Port of leaselock.go: `LeaseSpecToLeaderElectionRecord`.
-    fn to_record(&self) -> LeaderElectionRecord {
-        LeaderElectionRecord {
-            holder_identity: self.holder_identity.clone().unwrap_or_default(),
-            lease_duration_seconds: self.lease_duration_seconds.unwrap_or(0),
-            acquire_time: self.acquire_time.clone(),
-            renew_time: self.renew_time.clone(),
-            leader_transitions: self.lease_transitions.unwrap_or(0),
-        }
+/// Port of leaselock.go: `LeaseSpecToLeaderElectionRecord`.
+fn to_record(spec: &LeaseSpec) -> LeaderElectionRecord {
+    LeaderElectionRecord {
+        holder_identity: spec
+            .holder_identity
+            .as_deref()
+            .unwrap_or_default()
+            .to_owned(),
+        lease_duration_seconds: spec.lease_duration_seconds.unwrap_or(0),
+        acquire_time: spec.acquire_time,
+        renew_time: spec.renew_time,
+        leader_transitions: spec.lease_transitions.unwrap_or(0),
     }
+}
 
-    /// Port of leaselock.go: `LeaderElectionRecordToLeaseSpec`, keeping unknown fields.
-    fn set_record(&mut self, r: &LeaderElectionRecord) {
-        self.holder_identity = Some(r.holder_identity.clone());
-        self.lease_duration_seconds = Some(r.lease_duration_seconds);
-        self.acquire_time = r.acquire_time.clone();
-        self.renew_time = r.renew_time.clone();
-        self.lease_transitions = Some(r.leader_transitions);
-    }
+/// Port of leaselock.go: `LeaderElectionRecordToLeaseSpec`. Differs from Go: writes the record
+/// into the Lease's spec instead of building a new one, so the fields the record does not carry
+/// (`strategy`, `preferredHolder`) keep what another client wrote.
+fn set_record(lease: &mut Lease, r: &LeaderElectionRecord) {
+    let spec = lease.spec.get_or_insert_default();
+    spec.holder_identity = Some(r.holder_identity.as_str().into());
+    spec.lease_duration_seconds = Some(r.lease_duration_seconds);
+    spec.acquire_time = r.acquire_time;
+    spec.renew_time = r.renew_time;
+    spec.lease_transitions = Some(r.leader_transitions);
 }
 
 /// A lock kept in a Lease object.
@@ -189,23 +141,23 @@ impl LeaseLock {
 impl ResourceLock for LeaseLock {
     async fn get(&self) -> Result<LeaderElectionRecord, Error> {
         let lease = self.client.get(&self.name).await?;
-        let record = lease.spec.to_record();
+        let record = lease.spec.as_deref().map(to_record).unwrap_or_default();
         self.remember(Some(lease));
         Ok(record)
     }
 
     async fn create(&self, record: &LeaderElectionRecord) -> Result<(), Error> {
         let mut lease = Lease {
-            api_version: "coordination.k8s.io/v1".into(),
-            kind: "Lease".into(),
+            api_version: Some("coordination.k8s.io/v1".into()),
+            kind: Some("Lease".into()),
             metadata: ObjectMeta {
                 name: Some(self.name.as_str().into()),
                 namespace: Some(self.namespace.as_str().into()),
                 ..ObjectMeta::default()
             },
-            spec: LeaseSpec::default(),
+            spec: None,
         };
-        lease.spec.set_record(record);
+        set_record(&mut lease, record);
         let created = self.client.create(&lease, &WriteOptions::default()).await?;
         self.remember(Some(created));
         Ok(())
@@ -217,7 +169,7 @@ impl ResourceLock for LeaseLock {
                 "lease not initialized, call get or create first".into(),
             ));
         };
-        lease.spec.set_record(record);
+        set_record(&mut lease, record);
         let updated = self.client.update(&lease, &WriteOptions::default()).await?;
         self.remember(Some(updated));
         Ok(())
@@ -229,5 +181,53 @@ impl ResourceLock for LeaseLock {
 
     fn describe(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_round_trips_through_the_lease_spec() {
+        let record = LeaderElectionRecord {
+            holder_identity: "a".into(),
+            lease_duration_seconds: 15,
+            acquire_time: Some(MicroTime::from_unix_micros(1_000_001)),
+            renew_time: Some(MicroTime::from_unix_micros(2_000_002)),
+            leader_transitions: 3,
+        };
+        let mut lease = Lease::default();
+        set_record(&mut lease, &record);
+        assert_eq!(lease.spec.as_deref().map(to_record), Some(record));
+        let json = serde_json::to_value(&lease).unwrap();
+        assert_eq!(json["spec"]["renewTime"], "1970-01-01T00:00:02.000002Z");
+    }
+
+    #[test]
+    fn a_lease_without_a_spec_reads_as_the_empty_record() {
+        let lease: Lease = serde_json::from_str(r#"{"metadata":{"name":"lock"}}"#).unwrap();
+        let record = lease.spec.as_deref().map(to_record).unwrap_or_default();
+        assert_eq!(record, LeaderElectionRecord::default());
+    }
+
+    #[test]
+    fn writing_a_record_keeps_the_fields_it_does_not_carry() {
+        let mut lease: Lease = serde_json::from_str(
+            r#"{"spec":{"holderIdentity":"a","strategy":"OldestEmulationVersion","preferredHolder":"b"}}"#,
+        )
+        .unwrap();
+        set_record(
+            &mut lease,
+            &LeaderElectionRecord {
+                holder_identity: "c".into(),
+                ..LeaderElectionRecord::default()
+            },
+        );
+        let spec = lease.spec.unwrap();
+        assert_eq!(spec.holder_identity.as_deref(), Some("c"));
+        assert_eq!(spec.strategy.as_deref(), Some("OldestEmulationVersion"));
+        assert_eq!(spec.preferred_holder.as_deref(), Some("b"));
     }
 }

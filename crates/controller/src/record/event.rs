@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use apiclient::meta::{PatchType, WriteOptions};
 use apiclient::typed::TypedClient;
-use apiclient::{Error, Object, ObjectMeta, Resource, RestClient};
-use serde::{Deserialize, Serialize};
+use apiclient::{Error, Object, ObjectMeta, Resource, RestClient, Str};
+use apimachinery::meta::Time;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -47,157 +47,72 @@ impl EventType {
     }
 }
 
-/// Who reports the event. Port of core/v1: `EventSource`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventSource {
-    /// The reporting component, e.g. `pod-controller`.
-    #[serde(default)]
-    pub component: String,
-    /// The node or host, if any.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub host: String,
+/// The Event a recorder writes, who reports it and what it is about, from the `api` crate
+/// (k8s.io/api/core/v1), re-exported at their former paths.
+pub use api::core::v1::{Event, EventSource, ObjectReference};
+
+/// `Some(s)` unless `s` is empty: the fields Go leaves empty (`omitempty`) stay off the wire.
+fn non_empty(s: &str) -> Option<Str> {
+    (!s.is_empty()).then(|| Str::from(s))
 }
 
-/// The object an event is about. Port of core/v1: `ObjectReference`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectReference {
-    /// Kind, e.g. `Pod`.
-    #[serde(default)]
-    pub kind: String,
-    /// Namespace (empty for cluster-scoped objects).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    /// Name.
-    #[serde(default)]
-    pub name: String,
-    /// UID.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uid: String,
-    /// API version, e.g. `v1`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub api_version: String,
-    /// resourceVersion of the object when the event happened.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub resource_version: String,
-    /// A field within the object, e.g. `spec.containers{main}`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub field_path: String,
-}
-
-impl ObjectReference {
-    /// A reference to `obj`. Port of tools/reference: `GetReference`.
-    pub fn from_object<K: Object + Resource>(obj: &K) -> Self {
-        let api_version = if K::GROUP.is_empty() {
-            K::VERSION.to_owned()
-        } else {
-            format!("{}/{}", K::GROUP, K::VERSION)
-        };
-        Self {
-            kind: K::KIND.to_owned(),
-            namespace: obj.namespace().to_owned(),
-            name: obj.name().to_owned(),
-            uid: obj.uid().to_owned(),
-            api_version,
-            resource_version: obj.resource_version().to_owned(),
-            field_path: String::new(),
-        }
+/// A reference to `obj`.
+///
+/// Port of tools/reference/ref.go: `GetReference`. Differs from Go: the group, version and kind
+/// come from `K`'s [`Resource`] impl rather than a scheme, so it cannot fail.
+pub fn get_reference<K: Object + Resource>(obj: &K) -> ObjectReference {
+    let api_version = if K::GROUP.is_empty() {
+        K::VERSION.to_owned()
+    } else {
+        format!("{}/{}", K::GROUP, K::VERSION)
+    };
+    ObjectReference {
+        kind: Some(K::KIND.into()),
+        namespace: non_empty(obj.namespace()),
+        name: Some(obj.name().into()),
+        uid: non_empty(obj.uid()),
+        api_version: non_empty(&api_version),
+        resource_version: non_empty(obj.resource_version()),
+        field_path: None,
     }
 }
 
-/// A core/v1 Event (the fields a recorder writes).
-///
-/// Port of k8s.io/api/core/v1: `Event`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Event {
-    /// `v1`.
-    #[serde(default)]
-    pub api_version: String,
-    /// `Event`.
-    #[serde(default)]
-    pub kind: String,
-    /// Name `<object>.<hex nanoseconds>` and the object's namespace.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The object the event is about.
-    #[serde(default)]
-    pub involved_object: ObjectReference,
-    /// A short CamelCase reason, e.g. `Synced`.
-    #[serde(default)]
-    pub reason: String,
-    /// A human-readable description.
-    #[serde(default)]
-    pub message: String,
-    /// Who reported it.
-    #[serde(default)]
-    pub source: EventSource,
-    /// When it first happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_timestamp: Option<String>,
-    /// When it last happened.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_timestamp: Option<String>,
-    /// How many times it happened.
-    #[serde(default)]
-    pub count: i32,
-    /// `Normal` or `Warning`.
-    #[serde(default, rename = "type")]
-    pub type_: String,
-    /// The controller that reported it (the source's component).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reporting_component: String,
-    /// The instance that reported it (the source's host).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reporting_instance: String,
-}
-
-impl Resource for Event {
-    const GROUP: &'static str = "";
-    const VERSION: &'static str = "v1";
-    const KIND: &'static str = "Event";
-    const PLURAL: &'static str = "events";
-    const NAMESPACED: bool = true;
-}
-
-apiclient::impl_object_via_metadata!(Event);
-
-impl Event {
-    /// Port of event.go: `recorder.generateEvent`. `at` is an RFC 3339 time; `nanos` makes the
-    /// name unique (Go uses the time's UnixNano).
-    pub(crate) fn new(
-        object: ObjectReference,
-        source: &EventSource,
-        type_: &str,
-        reason: &str,
-        message: &str,
-        at: &str,
-        nanos: u128,
-    ) -> Self {
-        let namespace = if object.namespace.is_empty() {
-            "default".to_owned()
-        } else {
-            object.namespace.clone()
-        };
-        Self {
-            api_version: "v1".into(),
-            kind: "Event".into(),
-            metadata: ObjectMeta {
-                name: Some(format!("{}.{nanos:x}", object.name).into()),
-                namespace: Some(namespace.into()),
-                ..ObjectMeta::default()
-            },
-            involved_object: object,
-            reason: reason.to_owned(),
-            message: message.to_owned(),
-            source: source.clone(),
-            first_timestamp: Some(at.to_owned()),
-            last_timestamp: Some(at.to_owned()),
-            count: 1,
-            type_: type_.to_owned(),
-            reporting_component: source.component.clone(),
-            reporting_instance: source.host.clone(),
-        }
+/// Port of event.go: `recorder.generateEvent`. `nanos` (nanoseconds since the Unix epoch of `at`,
+/// which Go reads as `t.UnixNano()`) makes the name unique.
+pub(crate) fn generate_event(
+    object: ObjectReference,
+    source: &EventSource,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    at: Time,
+    nanos: u128,
+) -> Event {
+    let namespace = object
+        .namespace
+        .as_deref()
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or("default");
+    let name = object.name.as_deref().unwrap_or_default();
+    Event {
+        api_version: Some("v1".into()),
+        kind: Some("Event".into()),
+        metadata: ObjectMeta {
+            name: Some(format!("{name}.{nanos:x}").into()),
+            namespace: Some(namespace.into()),
+            ..ObjectMeta::default()
+        },
+        reason: Some(reason.into()),
+        message: Some(message.into()),
+        source: Some(Box::new(source.clone())),
+        first_timestamp: Some(at),
+        last_timestamp: Some(at),
+        count: Some(1),
+        type_: Some(type_.into()),
+        reporting_component: source.component.as_deref().and_then(non_empty),
+        reporting_instance: source.host.as_deref().and_then(non_empty),
+        involved_object: object,
+        ..Event::default()
     }
 }
 
@@ -272,12 +187,7 @@ impl EventRecorder {
         reason: &str,
         message: &str,
     ) {
-        self.event_for(
-            ObjectReference::from_object(obj),
-            event_type,
-            reason,
-            message,
-        );
+        self.event_for(get_reference(obj), event_type, reason, message);
     }
 
     /// Records an event about the object `reference` names (for objects without a static
@@ -290,20 +200,19 @@ impl EventRecorder {
         message: &str,
     ) {
         let now = time::OffsetDateTime::now_utc();
-        let at = crate::meta_time::format_time(now);
+        let at = Time::from_unix(now.unix_timestamp());
         let nanos = u128::try_from(now.unix_timestamp_nanos()).unwrap_or(0);
-        let event = Event::new(
+        let event = generate_event(
             reference,
             &self.source,
             event_type.as_str(),
             reason,
             message,
-            &at,
+            at,
             nanos,
         );
-        tracing::debug!(
-            object = %event.involved_object.name, reason, message, "recording event"
-        );
+        let object = event.involved_object.name.as_deref().unwrap_or_default();
+        tracing::debug!(%object, reason, message, "recording event");
         if let Err(err) = self.tx.try_send(event) {
             tracing::warn!(%err, reason, "event queue full or closed: dropping event");
         }
@@ -372,5 +281,61 @@ async fn write(client: &RestClient, correlated: &Correlated) -> Result<Event, Er
                 other => other,
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use api::core::v1::Pod;
+    use serde_json::json;
+
+    #[test]
+    fn a_reference_names_the_object_and_leaves_empty_fields_out() {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some("web-1".into());
+        pod.metadata.namespace = Some("default".into());
+        pod.metadata.resource_version = Some("7".into());
+        let reference = serde_json::to_value(get_reference(&pod)).unwrap();
+        assert_eq!(
+            reference,
+            json!({"kind": "Pod", "apiVersion": "v1", "namespace": "default", "name": "web-1",
+                   "resourceVersion": "7"})
+        );
+    }
+
+    #[test]
+    fn a_generated_event_has_the_wire_form_go_writes() {
+        let object = ObjectReference {
+            kind: Some("Pod".into()),
+            api_version: Some("v1".into()),
+            name: Some("web-1".into()),
+            uid: Some("u1".into()),
+            ..ObjectReference::default()
+        };
+        let source = EventSource {
+            component: Some("pod-controller".into()),
+            host: None,
+        };
+        let at = Time::from_unix(1_793_862_249);
+        let event = generate_event(object, &source, "Normal", "Synced", "ok", at, 0xabc);
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            json!({
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": "web-1.abc", "namespace": "default"},
+                "involvedObject": {"kind": "Pod", "apiVersion": "v1", "name": "web-1", "uid": "u1"},
+                "reason": "Synced",
+                "message": "ok",
+                "source": {"component": "pod-controller"},
+                "firstTimestamp": "2026-11-05T07:04:09Z",
+                "lastTimestamp": "2026-11-05T07:04:09Z",
+                "count": 1,
+                "type": "Normal",
+                "reportingComponent": "pod-controller",
+            })
+        );
     }
 }

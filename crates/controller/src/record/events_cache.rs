@@ -10,6 +10,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use apiclient::Str;
+use apimachinery::meta::Time;
+
 use super::event::Event;
 
 /// How many event keys the correlator remembers. Port of events_cache.go: `maxLruCacheEntries`.
@@ -19,26 +22,33 @@ pub const MAX_LRU_CACHE_ENTRIES: usize = 4096;
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct EventLog {
     pub count: i32,
-    pub first_timestamp: Option<String>,
+    pub first_timestamp: Option<Time>,
     pub name: apiclient::Str,
     pub resource_version: Option<apiclient::Str>,
 }
 
 /// Port of events_cache.go: `getEventKey`.
 pub(crate) fn event_key(e: &Event) -> String {
+    // An absent field is Go's empty string.
+    fn or_empty(field: &Option<Str>) -> &str {
+        field.as_deref().unwrap_or_default()
+    }
     let o = &e.involved_object;
+    let (component, host) = e.source.as_deref().map_or(("", ""), |src| {
+        (or_empty(&src.component), or_empty(&src.host))
+    });
     [
-        e.source.component.as_str(),
-        e.source.host.as_str(),
-        o.kind.as_str(),
-        o.namespace.as_str(),
-        o.name.as_str(),
-        o.field_path.as_str(),
-        o.uid.as_str(),
-        o.api_version.as_str(),
-        e.type_.as_str(),
-        e.reason.as_str(),
-        e.message.as_str(),
+        component,
+        host,
+        or_empty(&o.kind),
+        or_empty(&o.namespace),
+        or_empty(&o.name),
+        or_empty(&o.field_path),
+        or_empty(&o.uid),
+        or_empty(&o.api_version),
+        or_empty(&e.type_),
+        or_empty(&e.reason),
+        or_empty(&e.message),
     ]
     .join("")
 }
@@ -67,8 +77,8 @@ impl EventCorrelator {
         let Some(last) = self.logs.get(&key) else {
             return Correlated::Create(event);
         };
-        event.count = last.count.saturating_add(1);
-        event.first_timestamp.clone_from(&last.first_timestamp);
+        event.count = Some(last.count.saturating_add(1));
+        event.first_timestamp = last.first_timestamp;
         event.metadata.name = Some(last.name.clone());
         event
             .metadata
@@ -87,8 +97,8 @@ impl EventCorrelator {
     pub(crate) fn update_state(&mut self, stored: &Event) {
         let key = event_key(stored);
         let log = EventLog {
-            count: stored.count,
-            first_timestamp: stored.first_timestamp.clone(),
+            count: stored.count.unwrap_or(0),
+            first_timestamp: stored.first_timestamp,
             name: stored.metadata.name.clone().unwrap_or_default(),
             resource_version: stored.metadata.resource_version.clone(),
         };
@@ -122,21 +132,26 @@ impl EventCorrelator {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::record::event::{EventSource, ObjectReference};
+    use crate::record::event::{EventSource, ObjectReference, generate_event};
 
-    fn event(reason: &str, message: &str, at: &str) -> Event {
-        Event::new(
+    /// The test's clock: `t(n)` is `n` seconds after the Unix epoch.
+    fn t(secs: i64) -> Time {
+        Time::from_unix(secs)
+    }
+
+    fn event(reason: &str, message: &str, at: Time) -> Event {
+        generate_event(
             ObjectReference {
-                kind: "Pod".into(),
-                api_version: "v1".into(),
-                namespace: "default".into(),
-                name: "web-1".into(),
-                uid: "u1".into(),
+                kind: Some("Pod".into()),
+                api_version: Some("v1".into()),
+                namespace: Some("default".into()),
+                name: Some("web-1".into()),
+                uid: Some("u1".into()),
                 ..ObjectReference::default()
             },
             &EventSource {
-                component: "test".into(),
-                host: String::new(),
+                component: Some("test".into()),
+                host: None,
             },
             "Normal",
             reason,
@@ -149,7 +164,7 @@ mod tests {
     #[test]
     fn a_first_event_is_created_and_a_repeat_patches_its_count() {
         let mut c = EventCorrelator::default();
-        let first = event("Synced", "ok", "t1");
+        let first = event("Synced", "ok", t(1));
         let Correlated::Create(created) = c.correlate(first.clone()) else {
             panic!("first occurrence must be created");
         };
@@ -157,30 +172,30 @@ mod tests {
         stored.metadata.resource_version = Some("10".into());
         c.update_state(&stored);
 
-        let Correlated::Patch(repeat, patch) = c.correlate(event("Synced", "ok", "t2")) else {
+        let Correlated::Patch(repeat, patch) = c.correlate(event("Synced", "ok", t(2))) else {
             panic!("a repeat must be a patch");
         };
-        assert_eq!(repeat.count, 2);
+        assert_eq!(repeat.count, Some(2));
         assert_eq!(
             repeat.metadata.name, created.metadata.name,
             "same Event object"
         );
-        assert_eq!(repeat.first_timestamp.as_deref(), Some("t1"));
-        assert_eq!(repeat.last_timestamp.as_deref(), Some("t2"));
+        assert_eq!(repeat.first_timestamp, Some(t(1)));
+        assert_eq!(repeat.last_timestamp, Some(t(2)));
         assert_eq!(patch["count"], 2);
-        assert_eq!(patch["lastTimestamp"], "t2");
+        assert_eq!(patch["lastTimestamp"], "1970-01-01T00:00:02Z");
     }
 
     #[test]
     fn a_different_reason_or_message_is_a_different_event() {
         let mut c = EventCorrelator::default();
-        c.update_state(&event("Synced", "ok", "t1"));
+        c.update_state(&event("Synced", "ok", t(1)));
         assert!(matches!(
-            c.correlate(event("Failed", "ok", "t2")),
+            c.correlate(event("Failed", "ok", t(2))),
             Correlated::Create(_)
         ));
         assert!(matches!(
-            c.correlate(event("Synced", "other", "t2")),
+            c.correlate(event("Synced", "other", t(2))),
             Correlated::Create(_)
         ));
     }
@@ -189,15 +204,15 @@ mod tests {
     fn the_cache_forgets_the_least_recently_used_key_beyond_its_bound() {
         let mut c = EventCorrelator::default();
         for i in 0..=MAX_LRU_CACHE_ENTRIES {
-            c.update_state(&event("R", &format!("m{i}"), "t"));
+            c.update_state(&event("R", &format!("m{i}"), t(0)));
         }
         assert_eq!(c.len(), MAX_LRU_CACHE_ENTRIES);
         assert!(matches!(
-            c.correlate(event("R", "m0", "t")),
+            c.correlate(event("R", "m0", t(0))),
             Correlated::Create(_)
         ));
         assert!(matches!(
-            c.correlate(event("R", &format!("m{MAX_LRU_CACHE_ENTRIES}"), "t")),
+            c.correlate(event("R", &format!("m{MAX_LRU_CACHE_ENTRIES}"), t(0))),
             Correlated::Patch(..)
         ));
     }

@@ -16,4 +16,6 @@
 mod event;
 mod events_cache;
 
-pub use event::{Event, EventBroadcaster, EventRecorder, EventSource, EventType, ObjectReference};
+pub use event::{
+    Event, EventBroadcaster, EventRecorder, EventSource, EventType, ObjectReference, get_reference,
+};
