@@ -85,6 +85,11 @@ pub fn intern(s: &str) -> Str {
         g.set
             .retain(|e| ArcStr::strong_count(e).is_none_or(|c| c > 1));
         g.swept_at = g.set.len();
+        // A sweep walks every bucket, so give back the room a burst left behind.
+        let keep = (2 * g.swept_at).max(MIN_SWEEP);
+        if g.set.capacity() > 4 * keep {
+            g.set.shrink_to(keep);
+        }
     }
     g.set.insert(new.clone());
     Str(new)
