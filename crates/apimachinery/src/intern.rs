@@ -13,10 +13,14 @@
 //! pointer); `Option<Str>` is 8 bytes too.
 //!
 //! Invariant: the table never changes a value: a `Str` always reads as the bytes it was made
-//! from, whoever else shares it (tested concurrently in `tests/intern.rs`). The table keeps a
-//! string alive only while some object does: when a shard has doubled since its last sweep, the
-//! insert that finds it so drops every entry nobody else holds, so the table stays within about
-//! twice the live distinct strings, and amortised sweeping costs O(1) per insert.
+//! from, whoever else shares it (tested with eight threads decoding pods at once in
+//! `crates/api/tests/sharing.rs`). The table keeps a string alive only while some object does:
+//! when a shard has doubled since its last sweep, the insert that finds it so drops every entry
+//! nobody else holds, so the table stays within about twice the live distinct strings, and
+//! amortised sweeping costs O(1) per insert.
+//!
+//! Strings unique by nature (an object's name, uid and resourceVersion) skip the table
+//! ([`Str::unshared`]): an entry would cost memory and a lock and never be shared.
 
 use std::borrow::Borrow;
 use std::collections::HashSet;
