@@ -212,3 +212,23 @@ fn unknown_context_is_an_error() {
     let (_, e) = config_error(FIRST, Some("nope"));
     assert!(e.to_string().contains("contexts[nope]"), "{e}");
 }
+
+#[test]
+fn a_clusters_disable_compression_reaches_the_config() {
+    let d = tempfile::tempdir().unwrap();
+    let text = r#"
+current-context: x
+clusters:
+- {name: plain, cluster: {server: "https://h"}}
+- {name: quiet, cluster: {server: "https://h", disable-compression: true}}
+contexts:
+- {name: x, context: {cluster: plain}}
+- {name: y, context: {cluster: quiet}}
+"#;
+    let p = write(d.path(), "config", text);
+    let x = apiclient::Config::from_kubeconfig(Some(&p), None).unwrap();
+    assert!(!x.disable_compression);
+    let y = apiclient::Config::from_kubeconfig(Some(&p), Some("y")).unwrap();
+    assert!(y.disable_compression);
+    assert!(format!("{y:?}").contains("disable_compression: true"));
+}

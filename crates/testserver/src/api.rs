@@ -12,6 +12,7 @@ use hyper::body::Incoming;
 use serde_json::Value;
 
 use crate::body::{self, Body};
+use crate::compression;
 use crate::discovery;
 use crate::list;
 use crate::objects::{self, Part, Scope};
@@ -25,6 +26,10 @@ use crate::verb::Verb;
 use crate::watch::{self, WatchEnv};
 
 /// Handles one HTTP request; never fails (errors become `Status` responses).
+///
+/// Every API response but a watch stream is offered to [`compression::negotiate`] when the
+/// client accepts gzip (kube-apiserver compresses in `SerializeObject`, which watches bypass);
+/// the body bytes then sent are counted for [`crate::TestServer::response_body_bytes`].
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
@@ -37,6 +42,24 @@ pub(crate) async fn handle(
         }
         return crate::admin::handle(&shared, req).await;
     }
+    let gzip = compression::accepts_gzip(req.headers());
+    let counter = shared.counters.body_bytes_counter();
+    let (verb, resp) = api_request(shared, req, conn, path).await;
+    let resp = if gzip && verb != Some(Verb::Watch) {
+        compression::negotiate(resp).await
+    } else {
+        resp
+    };
+    resp.map(|b| body::counted(b, counter))
+}
+
+/// An API (non-admin) request: the verb it was routed to, and the response before encoding.
+async fn api_request(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+    conn: ConnInfo,
+    path: String,
+) -> (Option<Verb>, Response<Body>) {
     let route = {
         let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
         router::route(&registry, &path)
@@ -51,14 +74,14 @@ pub(crate) async fn handle(
     shared.counters.record(verb, &resource);
     tracing::debug!(method = %req.method(), %path, verb = ?verb, "request");
     if !authorized(&shared, &req, conn) {
-        return body::error(&ApiError::unauthorized());
+        return (verb, body::error(&ApiError::unauthorized()));
     }
     let latency = shared.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     if let Some(err) = shared.faults.take(verb, &resource) {
-        return body::error(&err);
+        return (verb, body::error(&err));
     }
     let result = match route {
         Route::Resource(r) => match verb {
@@ -68,7 +91,7 @@ pub(crate) async fn handle(
         other if req.method() == Method::GET => discovery_request(&shared, other),
         _ => Err(ApiError::method_not_allowed(req.method().as_str())),
     };
-    result.unwrap_or_else(|e| body::error(&e))
+    (verb, result.unwrap_or_else(|e| body::error(&e)))
 }
 
 fn authorized(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) -> bool {

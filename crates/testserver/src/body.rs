@@ -7,14 +7,17 @@
 //! cached bytes through [`stored`].
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
-use hyper::body::Frame;
+use hyper::body::{Frame, SizeHint};
 use serde_json::{Map, Value};
 
 use crate::status::ApiError;
@@ -68,6 +71,44 @@ pub(crate) fn error(err: &ApiError) -> Response<Body> {
             .insert(RETRY_AFTER, HeaderValue::from(secs));
     }
     resp
+}
+
+/// `body`, adding the length of each data frame to `counter` as it is sent. Keeps the size
+/// hint, so a body of known length still gets its `Content-Length`.
+pub(crate) fn counted(body: Body, counter: Arc<AtomicU64>) -> Body {
+    Counted { body, counter }.boxed_unsync()
+}
+
+/// See [`counted`].
+struct Counted {
+    body: Body,
+    counter: Arc<AtomicU64>,
+}
+
+impl hyper::body::Body for Counted {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let polled = Pin::new(&mut self.body).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            self.counter.fetch_add(data.len() as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
 }
 
 const CHUNK: usize = 64 * 1024;

@@ -1,9 +1,10 @@
 //! Request counters, so client tests can assert retries, rate limits and the absence of hot
-//! loops.
+//! loops, and a count of response body bytes as sent, so they can tell a gzipped response
+//! from an identity one.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::faults::FaultMatch;
 use crate::verb::Verb;
@@ -24,6 +25,9 @@ pub struct RequestCount {
 pub(crate) struct Counters {
     total: AtomicU64,
     by_key: Mutex<HashMap<(Option<Verb>, String), u64>>,
+    /// Response body bytes handed to the connection, after any gzip; shared with every body
+    /// being sent (see `api::handle`), hence the `Arc`.
+    body_bytes: Arc<AtomicU64>,
 }
 
 impl Counters {
@@ -32,6 +36,16 @@ impl Counters {
         self.total.fetch_add(1, Ordering::Relaxed);
         let mut map = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
         *map.entry((verb, resource.to_owned())).or_default() += 1;
+    }
+
+    /// The response body byte counter, for a body to add to as its frames are sent.
+    pub fn body_bytes_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.body_bytes)
+    }
+
+    /// Response body bytes sent so far, as encoded on the wire.
+    pub fn body_bytes(&self) -> u64 {
+        self.body_bytes.load(Ordering::Relaxed)
     }
 
     /// Every request so far.
@@ -69,6 +83,7 @@ impl Counters {
     /// Resets every counter to zero.
     pub fn reset(&self) {
         self.total.store(0, Ordering::Relaxed);
+        self.body_bytes.store(0, Ordering::Relaxed);
         self.by_key
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -69,6 +69,10 @@
 //!   Bookmarks come every [`Config::bookmark_interval`] (default 1 s) and just before a
 //!   timeout; a watcher more than [`Config::watch_buffer`] events behind is closed.
 //! - LIST with `resourceVersion=0` ignores `limit`, like the watch cache.
+//! - Responses other than watch streams are gzipped when the request's `Accept-Encoding`
+//!   lists `gzip` and the body is over [`GZIP_THRESHOLD_BYTES`] (128 KiB), with
+//!   `Content-Encoding: gzip` and `Vary: Accept-Encoding`; watch streams (watch-list
+//!   included) never are. Streamed LISTs are compressed as they stream.
 //!
 //! # Patches
 //!
@@ -88,6 +92,7 @@
 pub mod admin;
 mod api;
 mod body;
+mod compression;
 mod config;
 mod counters;
 mod crd;
@@ -111,6 +116,7 @@ mod tls;
 mod verb;
 mod watch;
 
+pub use compression::GZIP_THRESHOLD_BYTES;
 pub use config::{
     Config, DEFAULT_BOOKMARK_INTERVAL, DEFAULT_HISTORY_WINDOW, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_WATCH_BUFFER, TestServerBuilder,

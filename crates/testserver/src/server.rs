@@ -212,7 +212,15 @@ impl TestServer {
         self.shared.counters.snapshot()
     }
 
-    /// Resets the request counters.
+    /// Response body bytes sent so far by the API (admin endpoints excluded), counted as they
+    /// go on the wire: after gzip when a response is compressed, so a test can tell a gzipped
+    /// LIST from an identity one. Watch bodies count as they are streamed. Reset by
+    /// [`TestServer::reset_request_counts`].
+    pub fn response_body_bytes(&self) -> u64 {
+        self.shared.counters.body_bytes()
+    }
+
+    /// Resets the request counters and [`TestServer::response_body_bytes`].
     pub fn reset_request_counts(&self) {
         self.shared.counters.reset();
     }

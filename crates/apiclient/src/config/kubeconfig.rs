@@ -111,6 +111,10 @@ pub struct Cluster {
     /// CA bundle, base64 of PEM.
     #[serde(default)]
     pub certificate_authority_data: Option<String>,
+    /// Do not ask for gzip responses (`disable-compression`). Port of
+    /// clientcmdapi.Cluster.DisableCompression; sets [`Config::disable_compression`].
+    #[serde(default)]
+    pub disable_compression: bool,
 }
 
 /// A user entry and the file it came from.
@@ -412,6 +416,7 @@ impl Kubeconfig {
             .clone()
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "default".into());
+        config.disable_compression = cl.disable_compression;
         config.tls = TlsConfig {
             insecure: cl.insecure_skip_tls_verify,
             server_name: cl.tls_server_name.clone().filter(|s| !s.is_empty()),

@@ -2,7 +2,7 @@
 //! `transport/round_trippers.go` (user agent, bearer/basic auth, impersonation headers).
 //!
 //! Data flow: [`RestClient::new`] turns a [`Config`] into one shared HTTP client (rustls on
-//! `ring`, TCP_NODELAY, HTTP/2 by ALPN), an authenticator, a rate limiter and default headers.
+//! `ring`, TCP_NODELAY, HTTP/2 by ALPN, gzip unless `Config::disable_compression`), an authenticator, a rate limiter and default headers.
 //! Cloning a `RestClient` is cheap and shares all of them, like sharing Go's `*RESTClient`.
 //! Each call starts a [`Request`] builder.
 
@@ -174,10 +174,17 @@ impl RestClient {
         }
 
         let (tls_config, cert_slot) = tls::client_config(&config.tls)?;
+        // Port of transport/cache.go (`http.Transport{DisableCompression}`): unless
+        // DisableCompression, every request says `Accept-Encoding: gzip` and a gzip body is
+        // inflated as its bytes arrive (reqwest's decoder is a stream), so the LIST and watch
+        // decoders above it keep decoding while the body is still on the wire. A corrupt gzip
+        // body surfaces as a body read error, which `transport_error` turns into
+        // `Error::Transport`.
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls_config)
             .tcp_nodelay(true)
             .default_headers(headers)
+            .gzip(!config.disable_compression)
             .build()
             .map_err(|e| Error::Tls {
                 context: "building the HTTP client".into(),

@@ -453,9 +453,45 @@ fn is_tls_error(e: &(dyn std::error::Error + 'static)) -> bool {
     e.source().is_some_and(is_tls_error)
 }
 
+/// A response body that failed to inflate: its gzip header, deflate data or CRC is corrupt.
+/// Port of the error Go's gzip reader returns from the body of a transparently decompressed
+/// response (`gzip.ErrHeader`, `flate.CorruptInputError`, `gzip.ErrChecksum`).
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt gzip response body")]
+struct CorruptGzip(#[source] reqwest::Error);
+
+/// True if reading a body failed in the gzip decoder on bad data: a bad header or checksum
+/// (`io::ErrorKind::InvalidData`, which nothing else reports from a body read) or bad deflate
+/// data (a `flate2::DecompressError` inside an `io::Error`). A connection that breaks
+/// mid-body is a hyper error, and a gzip stream cut short is `UnexpectedEof`; both are
+/// classified by [`transport_error`] as usual.
+fn is_corrupt_gzip(e: &reqwest::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = src {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && (io.kind() == std::io::ErrorKind::InvalidData
+                || io
+                    .get_ref()
+                    .is_some_and(|inner| inner.is::<flate2::DecompressError>()))
+        {
+            return true;
+        }
+        src = s.source();
+    }
+    false
+}
+
 /// Classifies a reqwest error. Port of apimachinery util/net: IsConnectionReset,
 /// IsProbableEOF (which, as in Go, partly reads error messages).
 pub(crate) fn transport_error(verb: &Method, url: &str, e: reqwest::Error) -> Error {
+    if e.is_decode() && is_corrupt_gzip(&e) {
+        return Error::Transport {
+            verb: verb.to_string(),
+            url: url.to_owned(),
+            kind: TransportKind::Other,
+            source: Box::new(CorruptGzip(e.without_url())),
+        };
+    }
     let mut kind = if e.is_timeout() {
         TransportKind::Timeout
     } else {

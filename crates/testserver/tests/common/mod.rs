@@ -48,6 +48,8 @@ pub struct Client {
     tls: Option<TlsConnector>,
     pub token: Option<String>,
     pub accept: Option<String>,
+    /// Sent as `Accept-Encoding` when set (the default sends none).
+    pub accept_encoding: Option<String>,
 }
 
 impl Client {
@@ -58,6 +60,7 @@ impl Client {
             tls,
             token: None,
             accept: None,
+            accept_encoding: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl Client {
             tls: Some(tls_connector(&pem, Some((cert, key)))),
             token: None,
             accept: None,
+            accept_encoding: None,
         }
     }
 
@@ -124,6 +128,9 @@ impl Client {
             "accept",
             self.accept.as_deref().unwrap_or("application/json"),
         );
+        if let Some(enc) = &self.accept_encoding {
+            b = b.header("accept-encoding", enc);
+        }
         b.body(Full::new(Bytes::from(body))).unwrap()
     }
 
