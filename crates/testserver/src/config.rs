@@ -60,6 +60,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Serve the `/testserver/...` admin endpoints (see [`crate::admin`]). Default on.
     pub admin_endpoint: bool,
+    /// Subject alternative names of the serving certificate (DNS names or IP addresses).
+    /// Default `localhost`, `127.0.0.1`, `::1`; replace them to test a client's
+    /// `tls-server-name`.
+    pub serving_cert_names: Vec<String>,
 }
 
 /// The builder name the issue uses; the same type as [`Config`].
@@ -77,6 +81,7 @@ impl Default for Config {
             watch_buffer: DEFAULT_WATCH_BUFFER,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             admin_endpoint: true,
+            serving_cert_names: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
         }
     }
 }
@@ -96,6 +101,7 @@ impl fmt::Debug for Config {
             .field("watch_buffer", &self.watch_buffer)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("admin_endpoint", &self.admin_endpoint)
+            .field("serving_cert_names", &self.serving_cert_names)
             .finish()
     }
 }
@@ -171,6 +177,17 @@ impl Config {
     #[must_use]
     pub fn admin_endpoint(mut self, on: bool) -> Self {
         self.admin_endpoint = on;
+        self
+    }
+
+    /// Sets [`Config::serving_cert_names`], replacing the defaults.
+    #[must_use]
+    pub fn serving_cert_names<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.serving_cert_names = names.into_iter().map(Into::into).collect();
         self
     }
 

@@ -7,7 +7,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub control: broadcast::Sender<WatchControl>,
     pub shutdown: CancellationToken,
     pub tracker: TaskTracker,
+    /// The SNI of the most recent completed TLS handshake (`None`: none yet, or no SNI).
+    pub last_sni: Mutex<Option<String>>,
 }
 
 impl Shared {
@@ -105,7 +107,7 @@ impl TestServer {
         };
         let acceptor = match &ca {
             Some(ca) => Some(TlsAcceptor::from(
-                ca.server_config(config.client_cert_auth)?,
+                ca.server_config(&config.serving_cert_names, config.client_cert_auth)?,
             )),
             None => None,
         };
@@ -129,6 +131,7 @@ impl TestServer {
             control,
             shutdown: CancellationToken::new(),
             tracker: TaskTracker::new(),
+            last_sni: Mutex::new(None),
             addr,
             config,
         });
@@ -183,6 +186,12 @@ impl TestServer {
         format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: testserver\n  cluster:\n{cluster}users:\n- name: testserver\n  user:\n{user}contexts:\n- name: testserver\n  context:\n    cluster: testserver\n    user: testserver\n    namespace: default\ncurrent-context: testserver\n"
         )
+    }
+
+    /// The server name (SNI) the most recent TLS handshake carried; `None` before any
+    /// handshake, or when the client sent none (as clients do when connecting to an IP).
+    pub fn last_sni(&self) -> Option<String> {
+        self.shared.last_sni.lock().ok().and_then(|s| s.clone())
     }
 
     /// A client certificate for `user` signed by the server's CA, as `(cert_pem, key_pem)`.
@@ -416,11 +425,11 @@ async fn serve_connection(shared: Arc<Shared>, stream: TcpStream, tls: Option<Tl
             };
             match handshake {
                 Ok(tls_stream) => {
-                    let client_cert = tls_stream
-                        .get_ref()
-                        .1
-                        .peer_certificates()
-                        .is_some_and(|c| !c.is_empty());
+                    let conn = tls_stream.get_ref().1;
+                    let client_cert = conn.peer_certificates().is_some_and(|c| !c.is_empty());
+                    if let Ok(mut sni) = shared.last_sni.lock() {
+                        *sni = conn.server_name().map(str::to_owned);
+                    }
                     serve_io(shared, TokioIo::new(tls_stream), ConnInfo { client_cert }).await;
                 }
                 Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),

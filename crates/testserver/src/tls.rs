@@ -1,5 +1,6 @@
 //! TLS: a certificate authority generated per server, the server certificate it signs
-//! (for `localhost`, `127.0.0.1` and `::1`), client certificates for tests, and the rustls
+//! (for [`Config::serving_cert_names`](crate::Config::serving_cert_names), by default
+//! `localhost`, `127.0.0.1` and `::1`), client certificates for tests, and the rustls
 //! server configuration (ring provider; HTTP/2 and HTTP/1.1 via ALPN).
 //!
 //! With client-certificate authentication on, certificates are requested but optional at the
@@ -83,10 +84,14 @@ impl CertificateAuthority {
         Ok((cert.pem(), key.serialize_pem()))
     }
 
-    /// The rustls configuration for the server.
-    pub fn server_config(&self, client_auth: bool) -> Result<Arc<ServerConfig>, Error> {
+    /// The rustls configuration for the server; its certificate names `names`.
+    pub fn server_config(
+        &self,
+        names: &[String],
+        client_auth: bool,
+    ) -> Result<Arc<ServerConfig>, Error> {
         let (cert, key) = self.issue(
-            vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            names.to_vec(),
             "testserver",
             ExtendedKeyUsagePurpose::ServerAuth,
         )?;

@@ -226,8 +226,9 @@ impl Config {
 pub struct TlsConfig {
     /// Skip server certificate verification (testing only). Port of Insecure.
     pub insecure: bool,
-    /// Name to verify the server certificate against instead of the URL's host.
-    /// Port of ServerName.
+    /// Name sent as SNI and verified against the server certificate instead of the URL's
+    /// host; connections still go to the host. An IP address here is verified but not sent,
+    /// as in Go. Port of ServerName (kubeconfig `tls-server-name`).
     pub server_name: Option<String>,
     /// Trusted root certificates, PEM. Port of CAData.
     pub ca_data: Option<Vec<u8>>,

@@ -14,6 +14,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
 
 use super::request::Request;
+use super::server_name;
 use super::tls::{self, ClientCertSlot};
 use crate::config::Config;
 use crate::config::exec::{ExecAuthenticator, ExecCredential};
@@ -115,7 +116,7 @@ impl RestClient {
         } else {
             format!("http://{host}")
         };
-        let base = Url::parse(&format!("{host}{}", config.api_path.trim_end_matches('/')))
+        let mut base = Url::parse(&format!("{host}{}", config.api_path.trim_end_matches('/')))
             .map_err(|e| {
                 Error::config(None, "host", format!("{:?} is not a URL: {e}", config.host))
             })?;
@@ -180,16 +181,19 @@ impl RestClient {
         // decoders above it keep decoding while the body is still on the wire. A corrupt gzip
         // body surfaces as a body read error, which `transport_error` turns into
         // `Error::Transport`.
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls_config)
             .tcp_nodelay(true)
             .default_headers(headers)
-            .gzip(!config.disable_compression)
-            .build()
-            .map_err(|e| Error::Tls {
-                context: "building the HTTP client".into(),
-                source: e.into(),
-            })?;
+            .gzip(!config.disable_compression);
+        // tls-server-name as SNI: `base` now names it, and the resolver connects to the host.
+        if let Some(resolver) = server_name::route(&mut base, &config.tls) {
+            builder = builder.dns_resolver(Arc::new(resolver));
+        }
+        let http = builder.build().map_err(|e| Error::Tls {
+            context: "building the HTTP client".into(),
+            source: e.into(),
+        })?;
         Ok(RestClient {
             inner: Arc::new(Inner {
                 http,

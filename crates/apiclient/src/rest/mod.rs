@@ -8,6 +8,7 @@
 pub mod client;
 pub(crate) mod list_stream;
 pub mod request;
+pub(crate) mod server_name;
 pub mod tls;
 pub mod watch;
 pub mod with_retry;

@@ -5,8 +5,10 @@
 //! Data flow: CA data or file → a root store used alone (as Go does when a CA is given); no
 //! CA → the platform's roots; `insecure` → no chain or name check (handshake signatures are
 //! still verified); `server_name` → certificates are checked against that name instead of the
-//! URL's host. The client certificate goes through [`ClientCertSlot`], which an exec plugin can
-//! refill later, so new connections present the newest certificate.
+//! URL's host (port of `tls.Config.ServerName`; the SNI half is in `rest/server_name.rs`), and
+//! an IP address there turns SNI off, as Go sends no SNI for one. The client certificate goes
+//! through [`ClientCertSlot`], which an exec plugin can refill later, so new connections
+//! present the newest certificate.
 
 use std::sync::{Arc, RwLock};
 
@@ -136,6 +138,15 @@ pub fn client_config(tls: &TlsConfig) -> Result<(ClientConfig, Arc<ClientCertSlo
         .with_custom_certificate_verifier(verifier)
         .with_client_cert_resolver(slot.clone());
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // Go's crypto/tls sends no SNI when ServerName is an IP address (hostnameInSNI); rustls
+    // would otherwise send the URL's host.
+    if tls
+        .server_name
+        .as_deref()
+        .is_some_and(|n| n.parse::<std::net::IpAddr>().is_ok())
+    {
+        config.enable_sni = false;
+    }
     Ok((config, slot))
 }
 
