@@ -73,6 +73,11 @@ pub fn default_controller_rate_limiter<T>() -> MaxOfRateLimiter<T>
 where
     T: Clone + Eq + Hash + Send + Sync + 'static,
 {
+    controller_rate_limiter_with(BucketRateLimiter::new(default_controller_quota()))
+}
+
+/// The overall bucket of [`default_controller_rate_limiter`]: 10 qps, burst 100.
+fn default_controller_quota() -> Quota {
     const QPS: NonZeroU32 = match NonZeroU32::new(10) {
         Some(n) => n,
         None => NonZeroU32::MIN,
@@ -81,14 +86,21 @@ where
         Some(n) => n,
         None => NonZeroU32::MIN,
     };
+    Quota::per_second(QPS).allow_burst(BURST)
+}
+
+/// [`default_controller_rate_limiter`] around a given bucket (tests pass one on a fake clock).
+fn controller_rate_limiter_with<T, B>(bucket: B) -> MaxOfRateLimiter<T>
+where
+    T: Clone + Eq + Hash + Send + Sync + 'static,
+    B: RateLimiter<T> + 'static,
+{
     MaxOfRateLimiter::new(vec![
         Box::new(ItemExponentialFailureRateLimiter::new(
             Duration::from_millis(5),
             Duration::from_secs(1000),
         )),
-        Box::new(BucketRateLimiter::new(
-            Quota::per_second(QPS).allow_burst(BURST),
-        )),
+        Box::new(bucket),
     ])
 }
 
@@ -535,7 +547,13 @@ mod tests {
 
     #[test]
     fn default_controller_limiter_is_exponential_until_the_bucket_runs_dry() {
-        let limiter = default_controller_rate_limiter::<u32>();
+        // The bucket on a clock that stands still, so no token comes back while the test runs
+        // (on the real clock a slow machine refills tokens between calls).
+        let clock = FakeRelativeClock::default();
+        let limiter = controller_rate_limiter_with::<u32, _>(BucketRateLimiter::with_clock(
+            default_controller_quota(),
+            clock,
+        ));
         // One key: 5 ms, 10 ms, 20 ms, ... while the bucket still has tokens.
         assert_eq!(limiter.when(&1), ms(5));
         assert_eq!(limiter.when(&1), ms(10));
@@ -545,11 +563,8 @@ mod tests {
         for key in 2..=98 {
             assert_eq!(limiter.when(&key), ms(5));
         }
-        let wait = limiter.when(&99);
-        assert!(
-            wait > ms(50),
-            "bucket should make key 99 wait ~100 ms, got {wait:?}"
-        );
+        // The 101st token is 100 ms away at 10 qps.
+        assert_eq!(limiter.when(&99), ms(100));
         assert_eq!(limiter.num_requeues(&99), 1);
     }
 
