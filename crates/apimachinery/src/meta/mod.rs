@@ -23,6 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::{Str, StrMap, ThinVec};
 
+mod generated_pb;
 pub mod managed_fields;
 pub mod options;
 pub mod partial_object_metadata;
@@ -610,6 +611,16 @@ pub trait Resource {
     const PLURAL: &'static str;
     /// True if objects live in namespaces.
     const NAMESPACED: bool;
+
+    /// The protobuf form of a built-in type, which a client may negotiate
+    /// (`application/vnd.kubernetes.protobuf`); `None`, the default, keeps a type on JSON,
+    /// as Go keeps custom resources. Port of registering a type with the protobuf serializer.
+    fn protobuf() -> Option<crate::runtime::protobuf::ProtobufCodec<Self>>
+    where
+        Self: Sized,
+    {
+        None
+    }
 
     /// The same coordinates as a runtime value.
     fn api_resource() -> ApiResource {

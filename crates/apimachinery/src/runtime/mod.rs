@@ -15,6 +15,13 @@ use serde::ser::{self, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::Str;
+use crate::runtime::wire::{
+    Field, ProtoError, Reader, WireType, len_field_len, put_key, put_len_field, put_varint,
+};
+
+pub mod framer;
+pub mod protobuf;
+pub mod wire;
 
 /// Re-encodes one JSON value from `d` as compact JSON text, without building a tree.
 pub fn raw_json<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -76,6 +83,63 @@ impl Serialize for RawExtension {
 impl<'de> Deserialize<'de> for RawExtension {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(RawExtension(Str::from(raw_json(d)?)))
+    }
+}
+
+/// Port of `RawExtension`'s protobuf form, `{1: raw}`. The bytes must be one JSON value
+/// (what the API server stores in every RawExtension field of a built-in type); anything
+/// else is an error rather than text this type cannot hold.
+impl Field for RawExtension {
+    fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
+        if wire != WireType::Len {
+            return Err(ProtoError::WrongWireType {
+                message: "RawExtension",
+                field: 0,
+                got: wire,
+            });
+        }
+        let mut m = r.nested()?;
+        while let Some((f, w)) = m.key()? {
+            match (f, w) {
+                (1, WireType::Len) => {
+                    let raw = std::str::from_utf8(m.bytes()?)
+                        .map_err(|_| ProtoError::Invalid("RawExtension is not JSON".into()))?;
+                    *self = if raw.is_empty() {
+                        RawExtension::default()
+                    } else {
+                        RawExtension::from_json(raw).map_err(|e| {
+                            ProtoError::Invalid(format!("RawExtension is not JSON: {e}"))
+                        })?
+                    };
+                }
+                (1, got) => {
+                    return Err(ProtoError::WrongWireType {
+                        message: "RawExtension",
+                        field: 1,
+                        got,
+                    });
+                }
+                _ => m.skip(w)?,
+            }
+        }
+        Ok(())
+    }
+    fn field_len(&self, field: u32) -> usize {
+        let body = if self.0.is_empty() {
+            0
+        } else {
+            len_field_len(1, self.0.len())
+        };
+        len_field_len(field, body)
+    }
+    fn encode_field(&self, field: u32, out: &mut Vec<u8>) {
+        put_key(out, field, WireType::Len);
+        if self.0.is_empty() {
+            put_varint(out, 0);
+        } else {
+            put_varint(out, len_field_len(1, self.0.len()) as u64);
+            put_len_field(out, 1, self.0.as_bytes());
+        }
     }
 }
 

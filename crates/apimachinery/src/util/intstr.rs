@@ -111,3 +111,96 @@ mod tests {
         assert_eq!(IntOrString::from_string("42").int_value(), 42);
     }
 }
+
+/// Port of intstr's `generated.pb.go`: `{1: type, 2: intVal, 3: strVal}`, all three written
+/// always, as Go writes them.
+mod proto {
+    use super::IntOrString;
+    use crate::Str;
+    use crate::runtime::wire::{
+        Field, ProtoError, Reader, WireType, len_field_len, merge, put_key, put_len_field,
+        put_varint,
+    };
+
+    fn parts(v: &IntOrString) -> (i64, i32, &str) {
+        match v {
+            IntOrString::Int(i) => (0, *i, ""),
+            IntOrString::String(s) => (1, 0, s.as_str()),
+        }
+    }
+
+    fn body_len(v: &IntOrString) -> usize {
+        let (t, i, s) = parts(v);
+        t.field_len(1) + i.field_len(2) + len_field_len(3, s.len())
+    }
+
+    impl Field for IntOrString {
+        fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
+            const N: &str = "IntOrString";
+            if wire != WireType::Len {
+                return Err(ProtoError::WrongWireType {
+                    message: N,
+                    field: 0,
+                    got: wire,
+                });
+            }
+            let mut m = r.nested()?;
+            let (mut t, mut i, mut s) = (0i64, 0i32, Str::default());
+            while let Some((f, w)) = m.key()? {
+                match f {
+                    1 => merge(&mut t, N, f, w, &mut m)?,
+                    2 => merge(&mut i, N, f, w, &mut m)?,
+                    3 => merge(&mut s, N, f, w, &mut m)?,
+                    _ => m.skip(w)?,
+                }
+            }
+            *self = match t {
+                0 => IntOrString::Int(i),
+                1 => IntOrString::String(s),
+                other => {
+                    return Err(ProtoError::Invalid(format!(
+                        "IntOrString type {other} is neither 0 (int) nor 1 (string)"
+                    )));
+                }
+            };
+            Ok(())
+        }
+        fn field_len(&self, field: u32) -> usize {
+            len_field_len(field, body_len(self))
+        }
+        fn encode_field(&self, field: u32, out: &mut Vec<u8>) {
+            put_key(out, field, WireType::Len);
+            put_varint(out, body_len(self) as u64);
+            let (t, i, s) = parts(self);
+            t.encode_field(1, out);
+            i.encode_field(2, out);
+            put_len_field(out, 3, s.as_bytes());
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn both_forms_round_trip_and_an_unknown_type_is_an_error() {
+            for v in [IntOrString::Int(-8080), IntOrString::from_string("25%")] {
+                let mut out = Vec::new();
+                v.encode_field(4, &mut out);
+                assert_eq!(out.len(), v.field_len(4));
+                let mut r = Reader::new(&out);
+                let (_, w) = r.key().unwrap().unwrap();
+                let mut got = IntOrString::default();
+                got.merge_field(w, &mut r).unwrap();
+                assert_eq!(got, v);
+            }
+            let bad = [0x22, 0x02, 0x08, 0x07];
+            let mut r = Reader::new(&bad);
+            let (_, w) = r.key().unwrap().unwrap();
+            assert!(matches!(
+                IntOrString::default().merge_field(w, &mut r),
+                Err(ProtoError::Invalid(_))
+            ));
+        }
+    }
+}

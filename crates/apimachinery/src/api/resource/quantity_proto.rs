@@ -1,0 +1,77 @@
+//! Port of apimachinery `pkg/api/resource/quantity_proto.go`: a Quantity travels as the
+//! message `{1: string}` holding its text.
+//!
+//! Differs from Go: Go writes the canonical form (`String()`); this writes the text as it was
+//! parsed or received, which the JSON form also keeps. Both parse to the same value.
+
+use crate::api::resource::Quantity;
+use crate::runtime::wire::{
+    Field, ProtoError, Reader, WireType, len_field_len, put_key, put_len_field, put_varint,
+};
+
+impl Field for Quantity {
+    fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
+        if wire != WireType::Len {
+            return Err(ProtoError::WrongWireType {
+                message: "Quantity",
+                field: 0,
+                got: wire,
+            });
+        }
+        let mut m = r.nested()?;
+        while let Some((f, w)) = m.key()? {
+            match (f, w) {
+                (1, WireType::Len) => {
+                    let s = m.str()?;
+                    *self = Quantity::parse(s).map_err(|e| ProtoError::Invalid(e.to_string()))?;
+                }
+                (1, got) => {
+                    return Err(ProtoError::WrongWireType {
+                        message: "Quantity",
+                        field: 1,
+                        got,
+                    });
+                }
+                _ => m.skip(w)?,
+            }
+        }
+        Ok(())
+    }
+    fn field_len(&self, field: u32) -> usize {
+        len_field_len(field, len_field_len(1, self.as_str().len()))
+    }
+    fn encode_field(&self, field: u32, out: &mut Vec<u8>) {
+        put_key(out, field, WireType::Len);
+        put_varint(out, len_field_len(1, self.as_str().len()) as u64);
+        put_len_field(out, 1, self.as_str().as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quantity_round_trips_and_a_malformed_one_is_an_error() {
+        let q = Quantity::parse("1500m").unwrap();
+        let mut out = Vec::new();
+        q.encode_field(3, &mut out);
+        assert_eq!(out.len(), q.field_len(3));
+        let mut r = Reader::new(&out);
+        let (_, w) = r.key().unwrap().unwrap();
+        let mut got = Quantity::default();
+        got.merge_field(w, &mut r).unwrap();
+        assert_eq!(got, q);
+
+        let mut bad = Vec::new();
+        put_key(&mut bad, 3, WireType::Len);
+        put_varint(&mut bad, 5);
+        put_len_field(&mut bad, 1, b"1x2");
+        let mut r = Reader::new(&bad);
+        let (_, w) = r.key().unwrap().unwrap();
+        assert!(matches!(
+            Quantity::default().merge_field(w, &mut r),
+            Err(ProtoError::Invalid(_))
+        ));
+    }
+}
