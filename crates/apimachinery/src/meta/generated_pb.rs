@@ -149,8 +149,8 @@ impl Field for FieldsV1 {
         while let Some((f, w)) = m.key()? {
             match (f, w) {
                 (1, WireType::Len) => {
-                    let raw = std::str::from_utf8(m.bytes()?)
-                        .map_err(|_| ProtoError::InvalidUtf8)?;
+                    let raw =
+                        std::str::from_utf8(m.bytes()?).map_err(|_| ProtoError::InvalidUtf8)?;
                     self.0 = Str::new(raw);
                 }
                 (1, got) => {

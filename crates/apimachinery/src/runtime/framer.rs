@@ -82,6 +82,7 @@ pub fn write_frame(out: &mut Vec<u8>, frame: &[u8]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

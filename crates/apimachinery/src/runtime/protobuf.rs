@@ -99,8 +99,7 @@ fn wrong(message: &'static str, field: u32, got: WireType) -> ProtoError {
 /// leaves contentEncoding and contentType empty, as here).
 pub fn encode_envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
     let tm_len = len_field_len(1, api_version.len()) + len_field_len(2, kind.len());
-    let mut out =
-        Vec::with_capacity(8 + len_field_len(1, tm_len) + len_field_len(2, raw.len()));
+    let mut out = Vec::with_capacity(8 + len_field_len(1, tm_len) + len_field_len(2, raw.len()));
     out.extend_from_slice(&MAGIC);
     put_key(&mut out, 1, WireType::Len);
     put_varint(&mut out, tm_len as u64);

@@ -78,7 +78,9 @@ pub enum ProtoError {
     #[error("protobuf: body does not start with the \"k8s\\x00\" prefix")]
     NotMarked,
     /// The envelope names another type than the one asked for.
-    #[error("protobuf: body holds {got_api_version}/{got_kind}, expected {want_api_version}/{want_kind}")]
+    #[error(
+        "protobuf: body holds {got_api_version}/{got_kind}, expected {want_api_version}/{want_kind}"
+    )]
     KindMismatch {
         /// apiVersion the caller expects.
         want_api_version: String,
@@ -726,12 +728,22 @@ pub fn encode_always<F: Field + Default>(slot: &Option<F>, field: u32, out: &mut
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
     #[test]
     fn varint_lengths_match_the_encoder() {
-        for v in [0u64, 1, 127, 128, 16_383, 16_384, u64::from(u32::MAX), u64::MAX] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             let mut out = Vec::new();
             put_varint(&mut out, v);
             assert_eq!(out.len(), varint_len(v), "{v}");
@@ -769,7 +781,10 @@ mod tests {
     #[test]
     fn an_eleven_byte_varint_overflows() {
         let bytes = [0xffu8; 11];
-        assert_eq!(Reader::new(&bytes).varint(), Err(ProtoError::VarintOverflow));
+        assert_eq!(
+            Reader::new(&bytes).varint(),
+            Err(ProtoError::VarintOverflow)
+        );
         assert!(matches!(
             Reader::new(&[0x80]).varint(),
             Err(ProtoError::Truncated { .. })

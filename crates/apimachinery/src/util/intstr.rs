@@ -179,6 +179,7 @@ mod proto {
     }
 
     #[cfg(test)]
+    #[allow(clippy::unwrap_used)]
     mod tests {
         use super::*;
 

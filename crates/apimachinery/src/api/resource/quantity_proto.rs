@@ -48,6 +48,7 @@ impl Field for Quantity {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
