@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use api::core::v1::Pod;
-use apiclient::{Config, Object, RestClient};
+use apiclient::{Config, ContentConfig, Object, RestClient};
 use clientgo::controller::leaderelection::{LeaderElectionConfig, LeaseLock, run_while_leading};
 use clientgo::controller::{Controller, ControllerConfig, signals};
 use clientgo::informer::{
@@ -110,13 +110,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(err) => return Err(err.into()),
         }
     };
-    let (config, demo) = match cluster {
+    let (mut config, demo) = match cluster {
         Some(config) => (config, None),
         None => {
             let demo = demo::Demo::start().await?;
             (Config::new(demo.url()), Some(demo))
         }
     };
+    // Protobuf for built-in types, JSON as the fallback in Accept: what kube-controller-manager
+    // sets (client-go's own default is JSON).
+    config.content = ContentConfig::protobuf();
     let namespace = args
         .namespace
         .clone()

@@ -77,5 +77,5 @@ pub use meta::{
 };
 pub use metadata::{MetadataClient, PartialObjectMetadata};
 pub use pager::ListPager;
-pub use rest::{Request, RestClient, WatchStream};
+pub use rest::{ContentConfig, Request, RestClient, WatchStream};
 pub use typed::TypedClient;

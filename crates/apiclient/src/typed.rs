@@ -32,7 +32,7 @@ use crate::meta::{
     WriteOptions,
 };
 use crate::pager::ListPager;
-use crate::rest::{Request, RestClient, WatchStream};
+use crate::rest::{ContentConfig, ProtobufTarget, Request, RestClient, WatchStream};
 
 /// A client for one resource type, in one namespace or across all.
 /// Port of the generated `XxxInterface` typed clients (e.g. `PodInterface`).
@@ -48,6 +48,10 @@ pub struct TypedClient<K> {
     accept: Option<(&'static str, &'static str)>,
     /// Decode objects without `metadata.managedFields`.
     strip_managed_fields: bool,
+    /// The type's protobuf form, for a built-in type addressed through `K: Resource`.
+    protobuf: Option<ProtobufTarget<K>>,
+    /// Per-client media types; `None` uses the RestClient's.
+    content: Option<ContentConfig>,
     _k: PhantomData<fn() -> K>,
 }
 
@@ -59,6 +63,8 @@ impl<K> Clone for TypedClient<K> {
             namespace: self.namespace.clone(),
             accept: self.accept,
             strip_managed_fields: self.strip_managed_fields,
+            protobuf: self.protobuf.clone(),
+            content: self.content.clone(),
             _k: PhantomData,
         }
     }
@@ -76,7 +82,7 @@ impl<K> std::fmt::Debug for TypedClient<K> {
 impl<K: Resource> TypedClient<K> {
     /// Objects in `namespace` (ignored for cluster-scoped resources).
     pub fn namespaced(client: &RestClient, namespace: &str) -> Self {
-        Self::for_resource(client, K::api_resource(), Some(namespace))
+        Self::for_resource(client, K::api_resource(), Some(namespace)).with_protobuf()
     }
 
     /// Objects in the client's default namespace (from the kubeconfig context or the pod).
@@ -87,7 +93,12 @@ impl<K: Resource> TypedClient<K> {
 
     /// Objects in every namespace, or a cluster-scoped resource.
     pub fn all(client: &RestClient) -> Self {
-        Self::for_resource(client, K::api_resource(), None)
+        Self::for_resource(client, K::api_resource(), None).with_protobuf()
+    }
+
+    fn with_protobuf(mut self) -> Self {
+        self.protobuf = ProtobufTarget::of();
+        self
     }
 }
 
@@ -107,8 +118,29 @@ impl<K> TypedClient<K> {
             namespace,
             accept: None,
             strip_managed_fields: false,
+            protobuf: None,
+            content: None,
             _k: PhantomData,
         }
+    }
+
+    /// Sends and asks for these media types instead of the RestClient's (from
+    /// [`crate::Config::content`]). Protobuf applies only when `K` is a built-in type with a
+    /// protobuf form; other types stay on JSON. Port of setting `ContentConfig` on the
+    /// `rest.Config` a typed client is built from.
+    #[must_use]
+    pub fn content_config(mut self, content: ContentConfig) -> Self {
+        self.content = Some(content);
+        self
+    }
+
+    /// The protobuf target when this client speaks protobuf.
+    fn negotiated(&self) -> Option<&ProtobufTarget<K>> {
+        let content = self
+            .content
+            .as_ref()
+            .unwrap_or_else(|| self.client.content_config());
+        self.protobuf.as_ref().filter(|_| content.is_protobuf())
     }
 
     /// Decodes every object this client returns (get, list items, watch events, write
@@ -156,14 +188,38 @@ impl<K> TypedClient<K> {
     fn accept_object(&self, r: Request) -> Request {
         match self.accept {
             Some((o, _)) => r.header("accept", o),
-            None => r,
+            None => self.accept_negotiated(r),
         }
     }
 
     fn accept_list(&self, r: Request) -> Request {
         match self.accept {
             Some((_, l)) => r.header("accept", l),
-            None => r,
+            None => self.accept_negotiated(r),
+        }
+    }
+
+    /// `Accept` from the content config for a client that speaks protobuf; JSON (the
+    /// RestClient's default header) otherwise.
+    fn accept_negotiated(&self, r: Request) -> Request {
+        if self.negotiated().is_none() {
+            return r;
+        }
+        let content = self
+            .content
+            .as_ref()
+            .unwrap_or_else(|| self.client.content_config());
+        r.header("accept", content.accept())
+    }
+
+    /// A body in the negotiated media type.
+    fn with_body(&self, r: Request, obj: &K) -> Request
+    where
+        K: Serialize,
+    {
+        match self.negotiated() {
+            Some(pb) => r.protobuf_body(pb, obj),
+            None => r.json_body(obj),
         }
     }
 }
@@ -175,7 +231,7 @@ impl<K: DeserializeOwned> TypedClient<K> {
     /// Cancel-safe (a read).
     pub async fn get(&self, name: &str) -> Result<K> {
         self.accept_object(self.request(Method::GET, None).name(name))
-            .into_json()
+            .into_object(self.negotiated())
             .await
     }
 
@@ -185,7 +241,7 @@ impl<K: DeserializeOwned> TypedClient<K> {
     /// Cancel-safe (a read).
     pub async fn list(&self, opts: &ListOptions) -> Result<List<K>> {
         self.accept_list(self.request(Method::GET, None).list_options(opts))
-            .into_list()
+            .into_list_of(self.negotiated())
             .await
     }
 
@@ -219,7 +275,7 @@ impl<K: DeserializeOwned> TypedClient<K> {
     /// Cancel-safe; drop the stream to stop watching.
     pub async fn watch(&self, opts: &ListOptions) -> Result<WatchStream<K>> {
         self.accept_object(self.request(Method::GET, None).list_options(opts))
-            .watch()
+            .watch_of(self.negotiated().cloned())
             .await
     }
 
@@ -235,13 +291,13 @@ impl<K: DeserializeOwned> TypedClient<K> {
         patch: &P,
         opts: &WriteOptions,
     ) -> Result<K> {
-        self.request(Method::PATCH, None)
+        let r = self
+            .request(Method::PATCH, None)
             .name(name)
             .content_type(pt.content_type())
             .write_options(opts)
-            .json_body(patch)
-            .into_json()
-            .await
+            .json_body(patch);
+        self.accept_object(r).into_object(self.negotiated()).await
     }
 
     /// Port of `Delete(ctx, name, opts)`. Differs from Go in nothing: the server's answer
@@ -291,10 +347,11 @@ impl<K: DeserializeOwned + Serialize + Object> TypedClient<K> {
     /// # Cancel safety
     /// Not cancel-safe: the object may be created even if the future is dropped.
     pub async fn create(&self, obj: &K, opts: &WriteOptions) -> Result<K> {
-        self.request(Method::POST, self.object_namespace(obj))
-            .write_options(opts)
-            .json_body(obj)
-            .into_json()
+        let r = self
+            .request(Method::POST, self.object_namespace(obj))
+            .write_options(opts);
+        self.accept_object(self.with_body(r, obj))
+            .into_object(self.negotiated())
             .await
     }
 
@@ -305,11 +362,12 @@ impl<K: DeserializeOwned + Serialize + Object> TypedClient<K> {
     /// Not cancel-safe.
     pub async fn update(&self, obj: &K, opts: &WriteOptions) -> Result<K> {
         let name = Self::object_name(obj)?;
-        self.request(Method::PUT, self.object_namespace(obj))
+        let r = self
+            .request(Method::PUT, self.object_namespace(obj))
             .name(name)
-            .write_options(opts)
-            .json_body(obj)
-            .into_json()
+            .write_options(opts);
+        self.accept_object(self.with_body(r, obj))
+            .into_object(self.negotiated())
             .await
     }
 
@@ -319,12 +377,13 @@ impl<K: DeserializeOwned + Serialize + Object> TypedClient<K> {
     /// Not cancel-safe.
     pub async fn update_status(&self, obj: &K, opts: &WriteOptions) -> Result<K> {
         let name = Self::object_name(obj)?;
-        self.request(Method::PUT, self.object_namespace(obj))
+        let r = self
+            .request(Method::PUT, self.object_namespace(obj))
             .name(name)
             .subresource("status")
-            .write_options(opts)
-            .json_body(obj)
-            .into_json()
+            .write_options(opts);
+        self.accept_object(self.with_body(r, obj))
+            .into_object(self.negotiated())
             .await
     }
 }

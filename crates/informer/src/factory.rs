@@ -43,6 +43,12 @@ pub struct FactoryOptions {
     /// [`ListWatch::strip_managed_fields`]); the factory-wide form of Go's
     /// `WithTransform` with a transform that clears the field.
     pub strip_managed_fields: bool,
+    /// Media types of every informer's lists and watches. `None`: protobuf for built-in
+    /// types with JSON as the fallback in `Accept`
+    /// ([`apiclient::ContentConfig::protobuf`]), as kube-controller-manager configures its
+    /// informers. Differs from client-go, whose bare default is JSON; types without a
+    /// protobuf form (custom resources) stay on JSON either way.
+    pub content: Option<apiclient::ContentConfig>,
 }
 
 /// The type-erased view of an informer the factory needs to run and sync it.
@@ -135,6 +141,12 @@ impl SharedInformerFactory {
             if options.strip_managed_fields {
                 lw = lw.strip_managed_fields();
             }
+            lw = lw.content_config(
+                options
+                    .content
+                    .clone()
+                    .unwrap_or_else(apiclient::ContentConfig::protobuf),
+            );
             SharedIndexInformer::new(
                 Arc::new(lw),
                 InformerOptions {

@@ -85,8 +85,20 @@ impl<K> std::fmt::Debug for ListWatch<K> {
 impl<K: Resource> ListWatch<K> {
     /// Lists and watches `K` in `namespace` (`None`: all namespaces, or cluster-scoped).
     /// Port of `NewListWatchFromClient`.
+    ///
+    /// A built-in type speaks protobuf when the client's [`apiclient::Config::content`] (or
+    /// [`ListWatch::content_config`]) asks for it; see `apiclient::rest::content`.
     pub fn for_resource(client: RestClient, namespace: Option<&str>) -> Self {
-        Self::new(client, K::api_resource(), namespace)
+        let typed = match namespace.filter(|n| !n.is_empty()) {
+            Some(ns) => TypedClient::namespaced(&client, ns),
+            None => TypedClient::all(&client),
+        };
+        ListWatch {
+            client: typed,
+            label_selector: None,
+            field_selector: None,
+            tweak: None,
+        }
     }
 }
 
@@ -123,6 +135,14 @@ impl<K> ListWatch<K> {
     #[must_use]
     pub fn strip_managed_fields(mut self) -> Self {
         self.client = self.client.strip_managed_fields(true);
+        self
+    }
+
+    /// Lists and watches in these media types instead of the client's. Port of the
+    /// `ContentConfig` of the `rest.Config` an informer's clientset is built from.
+    #[must_use]
+    pub fn content_config(mut self, content: apiclient::ContentConfig) -> Self {
+        self.client = self.client.content_config(content);
         self
     }
 

@@ -84,6 +84,10 @@ pub struct Config {
     /// itself; here a gzip response is decompressed whenever compression is enabled, even if
     /// a caller set its own `Accept-Encoding` header, because reqwest's decoder works that way.
     pub disable_compression: bool,
+    /// Media types of request bodies and of `Accept`. Port of Config.ContentConfig
+    /// (`ContentType`, `AcceptContentTypes`); the default is JSON, as in Go. Protobuf applies
+    /// to built-in types only; see [`crate::rest::content`].
+    pub content: crate::rest::content::ContentConfig,
 }
 
 impl Default for Config {
@@ -106,6 +110,7 @@ impl Default for Config {
             user_agent: None,
             max_retries: 10,
             disable_compression: false,
+            content: crate::rest::content::ContentConfig::default(),
         }
     }
 }
@@ -134,6 +139,7 @@ impl fmt::Debug for Config {
             .field("user_agent", &self.user_agent)
             .field("max_retries", &self.max_retries)
             .field("disable_compression", &self.disable_compression)
+            .field("content", &self.content)
             .finish()
     }
 }

@@ -45,6 +45,8 @@ pub(crate) struct Inner {
     pub(crate) limiter: Option<Arc<RateLimiter>>,
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_retries: u32,
+    /// Media types for built-in types. Port of ClientContentConfig.
+    pub(crate) content: super::content::ContentConfig,
     cert_slot: Arc<ClientCertSlot>,
     /// Address of the exec credential whose certificate is in `cert_slot`.
     applied_exec_cert: Mutex<usize>,
@@ -130,6 +132,7 @@ impl RestClient {
                 "username/password or bearer token may be set, but not both",
             ));
         }
+        config.content.validate()?;
         let auth = if let Some(f) = &config.bearer_token_file {
             Auth::TokenFile(TokenFile::new(f))
         } else if let Some(t) = &config.bearer_token {
@@ -203,10 +206,17 @@ impl RestClient {
                 limiter: config.effective_rate_limiter(),
                 timeout: config.timeout,
                 max_retries: config.max_retries,
+                content: config.content.clone(),
                 cert_slot,
                 applied_exec_cert: Mutex::new(0),
             }),
         })
+    }
+
+    /// The media types built-in types are sent and asked for in (from
+    /// [`Config::content`]). Port of RESTClient.content.
+    pub fn content_config(&self) -> &super::content::ContentConfig {
+        &self.inner.content
     }
 
     /// The default namespace of the config this client was built from.

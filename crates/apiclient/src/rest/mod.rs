@@ -6,6 +6,7 @@
 //! decode.
 
 pub mod client;
+pub mod content;
 pub(crate) mod list_stream;
 pub mod request;
 pub(crate) mod server_name;
@@ -14,5 +15,6 @@ pub mod watch;
 pub mod with_retry;
 
 pub use client::RestClient;
+pub use content::{ContentConfig, ProtobufTarget};
 pub use request::Request;
 pub use watch::WatchStream;

@@ -21,8 +21,11 @@ use bytes::{Bytes, BytesMut};
 use futures::Stream;
 use serde::de::DeserializeOwned;
 
+use apimachinery::runtime::framer::LengthDelimitedFrames;
+
+use super::content::ProtobufTarget;
 use crate::error::{Error, TransportKind};
-use crate::meta::{RawWatchEvent, WatchEvent};
+use crate::meta::{RawWatchEvent, WatchEvent, decode_watch_event};
 
 /// A stream of watch events. Port of watch.Interface (StreamWatcher's ResultChan).
 ///
@@ -38,6 +41,8 @@ pub struct WatchStream<T> {
     context: String,
     /// Decode objects without `metadata.managedFields`.
     strip_managed_fields: bool,
+    /// Set for a protobuf stream (`;stream=watch`): frames instead of lines.
+    protobuf: Option<(ProtobufTarget<T>, LengthDelimitedFrames)>,
     _t: PhantomData<fn() -> T>,
 }
 
@@ -64,8 +69,17 @@ impl<T: DeserializeOwned> WatchStream<T> {
             done: false,
             context: context.into(),
             strip_managed_fields: false,
+            protobuf: None,
             _t: PhantomData,
         }
+    }
+
+    /// Decodes the body as protobuf watch frames (port of the protobuf streaming serializer
+    /// with `framer.NewLengthDelimitedFrameReader`) instead of JSON lines.
+    #[must_use]
+    pub fn protobuf(mut self, target: ProtobufTarget<T>) -> Self {
+        self.protobuf = Some((target, LengthDelimitedFrames::new()));
+        self
     }
 
     /// Decodes each event's object without `metadata.managedFields` (see
@@ -90,6 +104,32 @@ impl<T: DeserializeOwned> WatchStream<T> {
             Err(e) => {
                 self.done = true;
                 Some(Err(Error::decode(
+                    format!("watch event of {}", self.context),
+                    e,
+                )))
+            }
+        }
+    }
+
+    /// The next event from whole protobuf frames already buffered, if any.
+    fn next_protobuf_event(&mut self) -> Option<Result<WatchEvent<T>, Error>> {
+        let (target, frames) = self.protobuf.as_mut()?;
+        let decoded = match frames.next_frame() {
+            Ok(None) => return None,
+            Ok(Some(frame)) => decode_watch_event(frame).and_then(|ev| {
+                ev.decode(&target.codec, target.object(), self.strip_managed_fields)
+            }),
+            Err(e) => Err(e),
+        };
+        match decoded {
+            Ok(RawWatchEvent::Event(ev)) => Some(Ok(ev)),
+            Ok(RawWatchEvent::Error(status)) => {
+                self.done = true;
+                Some(Err(Error::from_status(status)))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(Error::decode_protobuf(
                     format!("watch event of {}", self.context),
                     e,
                 )))
@@ -123,14 +163,23 @@ impl<T: DeserializeOwned> Stream for WatchStream<T> {
             if this.done {
                 return Poll::Ready(None);
             }
-            while let Some(line) = this.take_line() {
-                if let Some(item) = this.decode_line(&line) {
+            if this.protobuf.is_some() {
+                if let Some(item) = this.next_protobuf_event() {
                     return Poll::Ready(Some(item));
+                }
+            } else {
+                while let Some(line) = this.take_line() {
+                    if let Some(item) = this.decode_line(&line) {
+                        return Poll::Ready(Some(item));
+                    }
                 }
             }
             match this.body.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => this.buf.extend_from_slice(&chunk),
+                Poll::Ready(Some(Ok(chunk))) => match &mut this.protobuf {
+                    Some((_, frames)) => frames.push(&chunk),
+                    None => this.buf.extend_from_slice(&chunk),
+                },
                 Poll::Ready(Some(Err(e))) => {
                     this.done = true;
                     let benign = e.is_transport(TransportKind::UnexpectedEof)
@@ -141,6 +190,15 @@ impl<T: DeserializeOwned> Stream for WatchStream<T> {
                         return Poll::Ready(None);
                     }
                     return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(None) if this.protobuf.is_some() => {
+                    this.done = true;
+                    let cut = this.protobuf.as_ref().map_or(0, |(_, f)| f.buffered());
+                    if cut > 0 {
+                        // Go's StreamWatcher treats a cut stream like EOF: the caller re-watches.
+                        tracing::debug!(watch = %this.context, bytes = cut, "watch stream ended mid-frame");
+                    }
+                    return Poll::Ready(None);
                 }
                 Poll::Ready(None) => {
                     this.done = true;
@@ -157,7 +215,8 @@ impl<T: DeserializeOwned> Stream for WatchStream<T> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::meta::ObjectMeta;
+    use crate::meta::{ObjectMeta, Status};
+    use apimachinery::runtime::wire::{Message, ProtoError, Reader, WireType};
     use futures::StreamExt;
 
     #[derive(Debug, serde::Deserialize, PartialEq)]
@@ -246,6 +305,169 @@ mod tests {
         assert_eq!(got.len(), 1);
         let e = got[0].as_ref().unwrap_err();
         assert!(e.is_resource_expired(), "{e}");
+    }
+
+    /// A pod reduced to its metadata, with a protobuf form (field 1 of every object).
+    #[derive(Debug, Default, serde::Deserialize, PartialEq)]
+    struct PbObj {
+        metadata: ObjectMeta,
+    }
+
+    impl Message for PbObj {
+        const NAME: &'static str = "PbObj";
+        fn merge_field(
+            &mut self,
+            field: u32,
+            wire: WireType,
+            r: &mut Reader<'_>,
+        ) -> Result<(), ProtoError> {
+            match field {
+                1 => apimachinery::runtime::wire::merge(&mut self.metadata, "PbObj", 1, wire, r),
+                _ => r.skip(wire),
+            }
+        }
+        fn encoded_len(&self) -> usize {
+            apimachinery::runtime::wire::Field::field_len(&self.metadata, 1)
+        }
+        fn encode_raw(&self, out: &mut Vec<u8>) {
+            apimachinery::runtime::wire::Field::encode_field(&self.metadata, 1, out);
+        }
+    }
+    apimachinery::impl_message_field!(PbObj);
+
+    impl crate::meta::Resource for PbObj {
+        const GROUP: &'static str = "";
+        const VERSION: &'static str = "v1";
+        const KIND: &'static str = "Pod";
+        const PLURAL: &'static str = "pods";
+        const NAMESPACED: bool = true;
+        fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+            Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+                |_, _, _| {},
+            ))
+        }
+    }
+
+    const FIXTURES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../api/tests/fixtures/kube-apiserver-1.32-protobuf/"
+    );
+
+    async fn collect_pb(parts: Vec<Vec<u8>>) -> Vec<Result<WatchEvent<PbObj>, Error>> {
+        let target = ProtobufTarget::<PbObj>::of().unwrap();
+        WatchStream::<PbObj>::new(chunks(parts), "test")
+            .protobuf(target)
+            .collect()
+            .await
+    }
+
+    fn event_types<T>(events: &[Result<WatchEvent<T>, Error>]) -> Vec<&'static str> {
+        events
+            .iter()
+            .map(|e| e.as_ref().map_or("ERR", WatchEvent::type_name))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn recorded_protobuf_watch_decodes_like_its_json_twin_at_any_chunking() {
+        let pb = std::fs::read(format!("{FIXTURES}watch-pods.pb")).unwrap();
+        let json = std::fs::read(format!("{FIXTURES}watch-pods.json")).unwrap();
+        let want = WatchStream::<PbObj>::new(chunks(vec![json]), "json")
+            .collect::<Vec<_>>()
+            .await;
+        let want_types = event_types(&want);
+        assert_eq!(want_types, ["ADDED", "MODIFIED", "MODIFIED", "DELETED"]);
+        for size in [1, 7, 64, pb.len()] {
+            let got = collect_pb(pb.chunks(size).map(<[u8]>::to_vec).collect()).await;
+            assert_eq!(event_types(&got), want_types, "chunks of {size}");
+            for (g, w) in got.iter().zip(&want) {
+                let (WatchEvent::Added(g) | WatchEvent::Modified(g) | WatchEvent::Deleted(g)) =
+                    g.as_ref().unwrap()
+                else {
+                    panic!("not an object event")
+                };
+                let (WatchEvent::Added(w) | WatchEvent::Modified(w) | WatchEvent::Deleted(w)) =
+                    w.as_ref().unwrap()
+                else {
+                    panic!("not an object event")
+                };
+                assert_eq!(g.metadata.name, w.metadata.name);
+                assert_eq!(g.metadata.labels, w.metadata.labels);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn recorded_protobuf_initial_events_end_with_the_marked_bookmark() {
+        let pb = std::fs::read(format!("{FIXTURES}watch-initial-events.pb")).unwrap();
+        let got = collect_pb(vec![pb]).await;
+        let Some(Ok(WatchEvent::Bookmark(b))) = got.last() else {
+            panic!("{got:?}")
+        };
+        assert!(b.is_initial_events_end(), "{b:?}");
+        assert!(!b.metadata.resource_version.is_empty());
+        assert_eq!(b.types.kind, "Pod");
+    }
+
+    fn frame(event_type: &str, api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
+        let t = crate::meta::EventType::parse(event_type).unwrap();
+        let ev = crate::meta::encode_watch_event(t, api_version, kind, raw);
+        let mut out = Vec::new();
+        apimachinery::runtime::framer::write_frame(&mut out, &ev);
+        out
+    }
+
+    #[tokio::test]
+    async fn protobuf_error_event_is_a_typed_error_and_ends_the_stream() {
+        let status = Status {
+            status: "Failure".into(),
+            message: "too old resource version: 1 (242)".into(),
+            reason: "Expired".into(),
+            code: 410,
+            ..Status::default()
+        };
+        let mut body = frame("ERROR", "v1", "Status", &status.encode_to_vec());
+        body.extend(frame(
+            "ADDED",
+            "v1",
+            "Pod",
+            &PbObj::default().encode_to_vec(),
+        ));
+        let got = collect_pb(vec![body]).await;
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].as_ref().unwrap_err().is_resource_expired(),
+            "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn protobuf_event_of_another_kind_or_a_huge_frame_is_a_decode_error() {
+        let other = frame(
+            "ADDED",
+            "v1",
+            "ConfigMap",
+            &PbObj::default().encode_to_vec(),
+        );
+        let got = collect_pb(vec![other]).await;
+        assert!(
+            matches!(got[..], [Err(Error::DecodeProtobuf { .. })]),
+            "{got:?}"
+        );
+        let got = collect_pb(vec![vec![0xff, 0xff, 0xff, 0xff, 0, 0]]).await;
+        assert!(
+            matches!(got[..], [Err(Error::DecodeProtobuf { .. })]),
+            "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn protobuf_stream_cut_mid_frame_ends_quietly_after_whole_events() {
+        let mut body = frame("ADDED", "v1", "Pod", &PbObj::default().encode_to_vec());
+        let second = frame("ADDED", "v1", "Pod", &PbObj::default().encode_to_vec());
+        body.extend_from_slice(&second[..second.len() - 2]);
+        let got = collect_pb(vec![body]).await;
+        assert_eq!(event_types(&got), ["ADDED"]);
     }
 
     #[tokio::test]

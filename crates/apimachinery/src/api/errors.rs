@@ -70,6 +70,15 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A protobuf body or watch frame could not be decoded. Not retryable.
+    #[error("decode {context}: {source}")]
+    DecodeProtobuf {
+        /// What was being decoded (type and request).
+        context: String,
+        /// The protobuf error (boxed: it is large and rare).
+        #[source]
+        source: Box<crate::runtime::wire::ProtoError>,
+    },
     /// A configuration (kubeconfig, in-cluster, `Config`) is missing or invalid. Not retryable.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -460,6 +469,17 @@ impl Error {
         message: impl Into<String>,
     ) -> Self {
         Error::Config(ConfigError::new(file, field, message))
+    }
+
+    /// Shorthand for a protobuf decode error.
+    pub fn decode_protobuf(
+        context: impl Into<String>,
+        source: crate::runtime::wire::ProtoError,
+    ) -> Self {
+        Error::DecodeProtobuf {
+            context: context.into(),
+            source: Box::new(source),
+        }
     }
 
     /// Shorthand for a decode error.

@@ -209,6 +209,7 @@ impl Message for ObjectMeta {
             12 => merge(&mut self.annotations, N, field, wire, r),
             13 => merge(&mut self.owner_references, N, field, wire, r),
             14 => merge(&mut self.finalizers, N, field, wire, r),
+            17 if r.skips_managed_fields() => r.skip(wire),
             17 => merge(&mut self.managed_fields, N, field, wire, r),
             _ => r.skip(wire),
         }

@@ -9,7 +9,8 @@
 //!
 //! Split by concept: this file holds object and list metadata and the [`Object`] and
 //! [`Resource`] traits; [`options`] the query-parameter structs (ListOptions, DeleteOptions,
-//! ...); [`watch_event`] the watch envelope. Everything is re-exported here.
+//! ...); [`watch_event`] the watch envelope, and [`watch`] its protobuf form. Everything is
+//! re-exported here.
 //!
 //! Laid out for caches: strings are shared [`Str`]s, maps compact [`StrMap`]s, timestamps
 //! 8-byte [`Time`]s, and `managedFields[].fieldsV1` raw JSON ([`FieldsV1`]), as Go keeps it.
@@ -24,10 +25,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::{Str, StrMap, ThinVec};
 
 mod generated_pb;
+mod generated_pb_status;
 pub mod managed_fields;
 pub mod options;
 pub mod partial_object_metadata;
 pub mod time;
+pub mod watch;
 pub mod watch_event;
 
 pub use managed_fields::{ObjectSeed, WithoutManagedFields, decode_object};
@@ -37,8 +40,9 @@ pub use options::{
 };
 pub use partial_object_metadata::{PartialObjectMetadata, PartialObjectMetadataList};
 pub use time::{MicroTime, Time, TimeError};
+pub use watch::{WatchEventRef, decode_watch_event, encode_watch_event};
 pub use watch_event::{
-    Bookmark, BookmarkMeta, INITIAL_EVENTS_END_ANNOTATION, RawWatchEvent, WatchEvent,
+    Bookmark, BookmarkMeta, EventType, INITIAL_EVENTS_END_ANNOTATION, RawWatchEvent, WatchEvent,
 };
 
 /// The labels or annotations of an object. An empty map is what Go's getter returns for nil.

@@ -134,25 +134,49 @@ enum EventField {
     Other,
 }
 
-#[derive(Clone, Copy)]
-enum EventType {
+/// The `type` of a watch event on the wire. Port of apimachinery `pkg/watch`'s EventType
+/// (`Added`, `Modified`, `Deleted`, `Bookmark`, `Error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// `ADDED`.
     Added,
+    /// `MODIFIED`.
     Modified,
+    /// `DELETED`.
     Deleted,
+    /// `BOOKMARK`.
     Bookmark,
+    /// `ERROR`: the object is a [`Status`].
     Error,
 }
 
 impl EventType {
-    fn parse<E: de::Error>(s: &str) -> Result<Self, E> {
-        Ok(match s {
+    /// Reads the wire string; `None` for a type Go does not define (Go's watch decoder
+    /// fails with "got invalid watch event type").
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
             "ADDED" => EventType::Added,
             "MODIFIED" => EventType::Modified,
             "DELETED" => EventType::Deleted,
             "BOOKMARK" => EventType::Bookmark,
             "ERROR" => EventType::Error,
-            other => return Err(E::custom(format!("unknown watch event type {other:?}"))),
+            _ => return None,
         })
+    }
+
+    /// The wire string (`ADDED`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+            EventType::Bookmark => "BOOKMARK",
+            EventType::Error => "ERROR",
+        }
+    }
+
+    fn parse_de<E: de::Error>(s: &str) -> Result<Self, E> {
+        Self::parse(s).ok_or_else(|| E::custom(format!("unknown watch event type {s:?}")))
     }
 }
 
@@ -172,7 +196,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RawWatchEventVisitor<T> {
             match key {
                 EventField::Type => {
                     let s = map.next_value::<Cow<'de, str>>()?;
-                    ty = Some(EventType::parse(&s)?);
+                    ty = Some(EventType::parse_de(&s)?);
                 }
                 EventField::Object => match ty {
                     // The object is decoded straight into its final place.

@@ -117,8 +117,8 @@ pub fn encode_envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
 ///
 /// Port of what registering a type with the protobuf serializer gives Go's scheme.
 pub struct ProtobufCodec<T> {
-    decode: fn(&[u8]) -> Result<T, ProtoError>,
-    decode_list: fn(&[u8]) -> Result<List<T>, ProtoError>,
+    decode: fn(Reader<'_>) -> Result<T, ProtoError>,
+    decode_list: fn(Reader<'_>) -> Result<List<T>, ProtoError>,
     encode: fn(&T) -> Vec<u8>,
     set_type_meta: fn(&mut T, &str, &str),
 }
@@ -141,8 +141,8 @@ impl<T: Message + Field + 'static> ProtobufCodec<T> {
     /// on a decoded object (JSON objects carry them in the body).
     pub fn new(set_type_meta: fn(&mut T, &str, &str)) -> Self {
         ProtobufCodec {
-            decode: T::decode,
-            decode_list: List::<T>::decode,
+            decode: T::decode_from,
+            decode_list: List::<T>::decode_from,
             encode: T::encode_to_vec,
             set_type_meta,
         }
@@ -154,23 +154,36 @@ impl<T> ProtobufCodec<T> {
     /// caller expects; an envelope naming another type is an error, not a silent mis-decode.
     pub fn decode_object(&self, body: &[u8], want: (&str, &str)) -> Result<T, ProtoError> {
         let u = decode_envelope(body)?;
-        self.decode_unknown(&u, want)
+        self.decode_unknown(&u, want, false)
     }
 
-    /// Decodes an object from an envelope already read (a watch event's object).
-    pub fn decode_unknown(&self, u: &UnknownRef<'_>, want: (&str, &str)) -> Result<T, ProtoError> {
+    /// Decodes an object from an envelope already read (a watch event's object);
+    /// `strip_managed_fields` skips `metadata.managedFields` while decoding.
+    pub fn decode_unknown(
+        &self,
+        u: &UnknownRef<'_>,
+        want: (&str, &str),
+        strip_managed_fields: bool,
+    ) -> Result<T, ProtoError> {
         check_kind(u, want.0, want.1)?;
-        let mut obj = (self.decode)(u.raw)?;
+        let mut obj =
+            (self.decode)(Reader::new(u.raw).skipping_managed_fields(strip_managed_fields))?;
         (self.set_type_meta)(&mut obj, u.api_version, u.kind);
         Ok(obj)
     }
 
     /// Decodes a list body (`XxxList` in the envelope). List items carry no apiVersion or
     /// kind, as in JSON lists.
-    pub fn decode_list(&self, body: &[u8], want: (&str, &str)) -> Result<List<T>, ProtoError> {
+    pub fn decode_list(
+        &self,
+        body: &[u8],
+        want: (&str, &str),
+        strip_managed_fields: bool,
+    ) -> Result<List<T>, ProtoError> {
         let u = decode_envelope(body)?;
         check_kind(&u, want.0, want.1)?;
-        let mut list = (self.decode_list)(u.raw)?;
+        let mut list =
+            (self.decode_list)(Reader::new(u.raw).skipping_managed_fields(strip_managed_fields))?;
         u.api_version.clone_into(&mut list.types.api_version);
         u.kind.clone_into(&mut list.types.kind);
         Ok(list)

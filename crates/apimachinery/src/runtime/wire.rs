@@ -102,12 +102,30 @@ pub enum ProtoError {
 pub struct Reader<'a> {
     buf: &'a [u8],
     depth: u32,
+    skip_managed_fields: bool,
 }
 
 impl<'a> Reader<'a> {
     /// A reader over a whole top-level message.
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, depth: 0 }
+        Reader {
+            buf,
+            depth: 0,
+            skip_managed_fields: false,
+        }
+    }
+
+    /// Makes `ObjectMeta` skip `managedFields` (field 17) at every depth, as the JSON
+    /// decoder's seed does (see [`crate::meta::managed_fields`]).
+    #[must_use]
+    pub fn skipping_managed_fields(mut self, skip: bool) -> Self {
+        self.skip_managed_fields = skip;
+        self
+    }
+
+    /// True if `managedFields` are to be skipped.
+    pub fn skips_managed_fields(&self) -> bool {
+        self.skip_managed_fields
     }
 
     /// Bytes not yet read.
@@ -215,6 +233,7 @@ impl<'a> Reader<'a> {
         Ok(Reader {
             buf,
             depth: self.depth + 1,
+            skip_managed_fields: self.skip_managed_fields,
         })
     }
 
@@ -284,8 +303,13 @@ pub trait Message: Default {
 
     /// Decodes a whole message. Go: `Unmarshal`.
     fn decode(bytes: &[u8]) -> Result<Self, ProtoError> {
+        Self::decode_from(Reader::new(bytes))
+    }
+
+    /// Decodes a whole message from a reader (which may carry options).
+    fn decode_from(mut r: Reader<'_>) -> Result<Self, ProtoError> {
         let mut m = Self::default();
-        Reader::new(bytes).merge_into(&mut m)?;
+        r.merge_into(&mut m)?;
         Ok(m)
     }
 
