@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 use crate::doc_text::doc_lines;
 use crate::model::{Item, ItemKind, KindInfo};
 use crate::names::{Place, TypeName};
+use crate::protobuf::PbPlan;
 use crate::rust_type::{Field, full_path};
 
 /// Writes `///` lines for `lines` at `indent`.
@@ -86,7 +87,12 @@ fn last_segment(path: &str) -> &str {
 }
 
 /// The text of `crates/api/src/<module>/<version>.rs`.
-pub fn group_version_file(module: &str, version: &str, items: &BTreeMap<String, Item>) -> String {
+pub fn group_version_file(
+    module: &str,
+    version: &str,
+    items: &BTreeMap<String, Item>,
+    plan: &PbPlan,
+) -> String {
     let local_names: BTreeSet<&str> = items.keys().map(String::as_str).collect();
     let mut paths = BTreeSet::new();
     for item in items.values() {
@@ -145,9 +151,14 @@ pub fn group_version_file(module: &str, version: &str, items: &BTreeMap<String, 
     for item in items.values() {
         let _ = writeln!(out);
         match &item.kind {
-            ItemKind::Struct { fields, kind } => {
-                struct_item(&mut out, item, fields, kind.as_ref(), &spell)
-            }
+            ItemKind::Struct { fields, kind } => struct_item(
+                &mut out,
+                item,
+                fields,
+                kind.as_ref(),
+                plan.has(&item.name),
+                &spell,
+            ),
             ItemKind::List { item: element } => list_item(&mut out, item, element),
             ItemKind::RawJson => raw_json_item(&mut out, item),
         }
@@ -160,6 +171,7 @@ fn struct_item(
     item: &Item,
     fields: &[Field],
     kind: Option<&KindInfo>,
+    protobuf: bool,
     spell: &dyn Fn(&str) -> String,
 ) {
     let name = &item.name.name;
@@ -231,6 +243,24 @@ fn struct_item(
             "    const NAMESPACED: bool = {};",
             collection.namespaced
         );
+        if protobuf {
+            let _ = writeln!(out);
+            let _ = writeln!(
+                out,
+                "    /// The protobuf form, from `{}/generated.proto`.",
+                item.name.go_package
+            );
+            let _ = writeln!(
+                out,
+                "    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {{"
+            );
+            let _ = writeln!(
+                out,
+                "        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(|o, av, k| {{ \
+                 crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k) }}))"
+            );
+            let _ = writeln!(out, "    }}");
+        }
         let _ = writeln!(out, "}}");
     }
     if kind.has_object_meta {
@@ -293,7 +323,12 @@ mod tests {
         let doc = format!(r#"{{"paths": {{}}, "components": {{"schemas": {schemas}}}}}"#);
         let catalog = Catalog::load(&[("doc.json".into(), doc)]).unwrap();
         let model = crate::model::Model::build(&catalog).unwrap();
-        group_version_file("core", "v1", &model.modules["core"]["v1"])
+        group_version_file(
+            "core",
+            "v1",
+            &model.modules["core"]["v1"],
+            &PbPlan::default(),
+        )
     }
 
     #[test]
@@ -362,7 +397,9 @@ mod tests {
             },
         };
         let mut out = String::new();
-        struct_item(&mut out, &item, &[], Some(&kind), &|p: &str| p.to_owned());
+        struct_item(&mut out, &item, &[], Some(&kind), false, &|p: &str| {
+            p.to_owned()
+        });
         for line in [
             "impl apimachinery::meta::Resource for Pod {",
             "const GROUP: &'static str = \"\";",
@@ -401,7 +438,9 @@ mod tests {
             },
         };
         let mut out = String::new();
-        struct_item(&mut out, &item, &[], Some(&kind), &|p: &str| p.to_owned());
+        struct_item(&mut out, &item, &[], Some(&kind), false, &|p: &str| {
+            p.to_owned()
+        });
         assert!(!out.contains("Resource for"), "{out}");
         assert!(out.contains("only served as a subresource"), "{out}");
         assert!(out.contains("impl_object_via_metadata!(Eviction)"), "{out}");

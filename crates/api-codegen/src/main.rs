@@ -18,15 +18,25 @@
 //! ```text
 //! cargo run -p api-codegen             # regenerate crates/api
 //! cargo run -p api-codegen -- --check  # exit 1 if crates/api is not what would be generated
+//! cargo run -p api-codegen -- --extract-go-fields <kubernetes-tree>  # rewrite go-fields.json
 //! ```
+//!
+//! Protobuf: [`protobuf::PbPlan`] maps every message of `protobuf/schema.json` onto the
+//! generated structs with the Go struct facts of `go-fields.json` ([`go_fields`]), and
+//! [`emit_pb`] writes each `<version>_pb.rs`, `pb.rs` and `scheme.rs`. `go-fields.json` is
+//! extracted from a Kubernetes 1.32 tree (the `staging/src/k8s.io/...` packages) with
+//! `--extract-go-fields`; normal runs and `--check` only read the committed file.
 //!
 //! Output is deterministic (every collection is sorted), so regenerating is byte-identical.
 
 mod crate_files;
 mod doc_text;
 mod emit;
+mod emit_pb;
+mod go_fields;
 mod model;
 mod names;
+mod protobuf;
 mod rust_type;
 mod schema;
 
@@ -40,15 +50,26 @@ use schema::Catalog;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let codegen_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let check = match args.as_slice() {
         [] => false,
         [flag] if flag == "--check" => true,
+        [flag, tree] if flag == "--extract-go-fields" => {
+            return match extract_go_fields(&codegen_dir, Path::new(tree)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("api-codegen: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         _ => {
-            eprintln!("usage: cargo run -p api-codegen [-- --check]");
+            eprintln!(
+                "usage: cargo run -p api-codegen [-- --check | --extract-go-fields <kubernetes-tree>]"
+            );
             return ExitCode::from(2);
         }
     };
-    let codegen_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let Some(crates_dir) = codegen_dir.parent() else {
         eprintln!(
             "api-codegen: {} has no parent directory",
@@ -70,14 +91,27 @@ fn run(codegen_dir: &Path, out_dir: &Path, check: bool) -> Result<(), String> {
     let documents = read_documents(&codegen_dir.join("openapi"))?;
     let catalog = Catalog::load(&documents)?;
     let model = Model::build(&catalog)?;
+    let proto = protobuf::ProtoSchema::load(&codegen_dir.join("protobuf/schema.json"))?;
+    let go = go_fields::load(&codegen_dir.join(go_fields::FILE))?;
+    let plan = protobuf::PbPlan::build(&model, &proto, &go)?;
     // rustfmt picks up a rustfmt.toml from the workspace root, as `cargo fmt` would.
     let workspace_root = out_dir.parent().and_then(Path::parent).unwrap_or(out_dir);
-    let files = generate(&model, workspace_root)?;
+    let files = generate(&model, &plan, workspace_root)?;
     if check {
         check_files(out_dir, &files)
     } else {
         write_files(out_dir, &files)
     }
+}
+
+/// Rewrites `go-fields.json` from the Go sources of a Kubernetes tree.
+fn extract_go_fields(codegen_dir: &Path, tree: &Path) -> Result<(), String> {
+    let proto = protobuf::ProtoSchema::load(&codegen_dir.join("protobuf/schema.json"))?;
+    let text = go_fields::extract(tree, &proto.go_packages())?;
+    let path = codegen_dir.join(go_fields::FILE);
+    std::fs::write(&path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    println!("api-codegen: wrote {}", path.display());
+    Ok(())
 }
 
 /// The documents, sorted by file name.
@@ -107,23 +141,38 @@ fn read_documents(dir: &Path) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Every generated file, by path relative to `crates/api`, formatted.
-fn generate(model: &Model, workspace_root: &Path) -> Result<BTreeMap<PathBuf, String>, String> {
+fn generate(
+    model: &Model,
+    plan: &protobuf::PbPlan,
+    workspace_root: &Path,
+) -> Result<BTreeMap<PathBuf, String>, String> {
     let mut files = BTreeMap::new();
     files.insert(PathBuf::from("Cargo.toml"), crate_files::cargo_toml(model));
-    files.insert(
-        PathBuf::from("src/lib.rs"),
-        rustfmt(&crate_files::lib_file(model), workspace_root)?,
-    );
+    let mut format = |path: PathBuf, text: String| -> Result<(), String> {
+        let formatted =
+            rustfmt(&text, workspace_root).map_err(|e| format!("{}: {e}", path.display()))?;
+        files.insert(path, formatted);
+        Ok(())
+    };
+    format(PathBuf::from("src/lib.rs"), crate_files::lib_file(model))?;
+    format(PathBuf::from("src/pb.rs"), emit_pb::support_file())?;
+    format(
+        PathBuf::from("src/scheme.rs"),
+        emit_pb::scheme_file(model, plan),
+    )?;
     for (module, versions) in &model.modules {
         let dir = PathBuf::from("src").join(module);
-        let text = crate_files::module_file(model, module);
-        files.insert(dir.join("mod.rs"), rustfmt(&text, workspace_root)?);
+        format(
+            dir.join("mod.rs"),
+            crate_files::module_file(model, plan, module),
+        )?;
         for (version, items) in versions {
-            let text = emit::group_version_file(module, version, items);
             let path = dir.join(format!("{version}.rs"));
-            let formatted =
-                rustfmt(&text, workspace_root).map_err(|e| format!("{}: {e}", path.display()))?;
-            files.insert(path, formatted);
+            format(path, emit::group_version_file(module, version, items, plan))?;
+            if plan.has_version(module, version) {
+                let path = dir.join(format!("{version}_pb.rs"));
+                format(path, emit_pb::message_file(version, items, plan))?;
+            }
         }
     }
     Ok(files)

@@ -55,6 +55,18 @@
 //! 8. Free-form JSON in `apiextensions` (`JSON`, `JSONSchemaPropsOrArray`, `...OrBool`,
 //!    `...OrStringArray`) is an alias of `RawExtension`.
 //!
+//! # Protobuf
+//!
+//! Every struct with a message in Kubernetes' `generated.proto` implements
+//! `apimachinery::runtime::wire::Message` (in `<module>/<version>_pb.rs`, port of that
+//! package's `generated.pb.go`), and every `Resource` among them returns its codec from
+//! `Resource::protobuf()`. Decoding a server's protobuf gives the object its JSON gives;
+//! encoding writes Go's bytes. [`scheme`] converts built-in kinds between JSON and protobuf.
+//! Without protobuf, so they travel as JSON: `apiextensions` (its `JSONSchemaProps` unions are
+//! raw JSON here, messages in protobuf, and are not converted), `apiregistration` (Go has no
+//! protobuf schema for it here), and meta's `APIResource`/`APIResourceList` (`verbs` is a
+//! `Verbs` message in protobuf).
+//!
 //! # Features
 //!
 //! One feature per module, named after it; a module's feature enables those of the modules
@@ -105,6 +117,7 @@
 //! # #[cfg(not(feature = "core"))]
 //! # fn main() {}
 //! ```
+// Which helpers the `*_pb.rs` files use depends on the enabled features.
 #[cfg(feature = "admissionregistration")]
 pub mod admissionregistration;
 #[cfg(feature = "apiextensions")]
@@ -138,11 +151,14 @@ pub mod meta;
 pub mod networking;
 #[cfg(feature = "node")]
 pub mod node;
+#[allow(dead_code)]
+mod pb;
 #[cfg(feature = "policy")]
 pub mod policy;
 #[cfg(feature = "rbac")]
 pub mod rbac;
 #[cfg(feature = "scheduling")]
 pub mod scheduling;
+pub mod scheme;
 #[cfg(feature = "storage")]
 pub mod storage;

@@ -47,6 +47,10 @@ fn every_fixture_object_round_trips_to_equal_json() {
             // A patch body (smp-*), not an object.
             continue;
         }
+        if (api_version, kind) == ("v1", "Status") {
+            // An error body: `apimachinery::meta::Status`, not a type of this crate.
+            continue;
+        }
         if !cfg!(feature = "authorization") && api_version.starts_with("authorization.k8s.io/") {
             // Not a default feature; `cargo test --all-features` checks these.
             continue;

@@ -2,20 +2,39 @@
 //! leases that fill the parts of these types a cache holds most of: metadata (labels,
 //! annotations, owner references, managed fields), containers with ports, env and resources,
 //! volumes, and status with conditions and times.
+//!
+//! The protobuf encoding (`apimachinery::runtime::wire::Message`) is checked on pods,
+//! deployments, leases, config maps, events, services and jobs through its normal form.
+//! Protobuf cannot tell some values apart that the Rust types can: Go writes the zero of every
+//! non-pointer field, so `Some(0)`/`Some("")` in a Go non-pointer `omitempty` field reads back
+//! as `None`, an absent Go non-pointer struct reads back as `Some(default)`, and an empty
+//! optional list or map reads back as `None`; Go itself never holds the other form after
+//! decoding the server's JSON. The strategies (shared with the JSON tests) do produce such
+//! values, so instead of decode(encode(x)) == x the tests check that x's normal form
+//! decode(encode(x)) encodes to exactly the same bytes as x (nothing Go would write is lost)
+//! and decodes to itself. The strategies written for protobuf (`go_text`, `go_i32`, events'
+//! always-present `source`, services' always-present `targetPort`) keep to Go's forms where
+//! that was cheap. Exact equality with Go's own values is checked on the recorded fixtures
+//! (`protobuf_fixtures.rs`).
 
 #![allow(clippy::unwrap_used)]
 
 use api::apps::v1::{Deployment, DeploymentCondition, DeploymentSpec, DeploymentStatus};
+#[cfg(feature = "batch")]
+use api::batch::v1::{Job, JobSpec};
 use api::coordination::v1::{Lease, LeaseSpec};
 use api::core::v1::{
-    ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    KeyToPath, ObjectFieldSelector, Pod, PodCondition, PodSpec, PodStatus, PodTemplateSpec,
-    ResourceRequirements, Volume,
+    ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar,
+    EnvVarSource, Event, EventSource, KeyToPath, ObjectFieldSelector, ObjectReference, Pod,
+    PodCondition, PodSpec, PodStatus, PodTemplateSpec, ResourceRequirements, Service, ServicePort,
+    ServiceSpec, Volume,
 };
+use apimachinery::ByteString;
 use apimachinery::api::resource::Quantity;
 use apimachinery::meta::{
     FieldsV1, LabelSelector, ManagedFieldsEntry, MicroTime, ObjectMeta, OwnerReference, Time,
 };
+use apimachinery::runtime::wire::Message;
 use apimachinery::util::intstr::IntOrString;
 use apimachinery::{Str, StrMap};
 use proptest::collection::{btree_map, vec};
@@ -433,6 +452,187 @@ fn lease() -> impl Strategy<Value = Lease> {
     })
 }
 
+/// A Go non-pointer `omitempty` string: absent or non-empty.
+fn go_text() -> impl Strategy<Value = Option<Str>> {
+    of("[a-z0-9][a-z0-9.-]{0,14}".prop_map(Str::from))
+}
+
+/// A Go non-pointer `omitempty` int32: absent or non-zero.
+fn go_i32() -> impl Strategy<Value = Option<i32>> {
+    of(any::<i32>().prop_filter("non-zero", |v| *v != 0))
+}
+
+fn config_map() -> impl Strategy<Value = ConfigMap> {
+    let binary = btree_map("[a-z]{1,8}", vec(any::<u8>(), 0..16), 0..3)
+        .prop_map(|m| m.into_iter().map(|(k, v)| (k, ByteString(v))).collect());
+    (object_meta(), of(str_map()), of(binary), of(any::<bool>())).prop_map(
+        |(metadata, data, binary_data, immutable)| ConfigMap {
+            metadata,
+            data,
+            binary_data,
+            immutable,
+            ..ConfigMap::default()
+        },
+    )
+}
+
+fn object_reference() -> impl Strategy<Value = ObjectReference> {
+    (go_text(), go_text(), go_text(), go_text(), go_text()).prop_map(
+        |(kind, namespace, name, uid, field_path)| ObjectReference {
+            kind,
+            namespace,
+            name,
+            uid,
+            field_path,
+            ..ObjectReference::default()
+        },
+    )
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    (
+        object_meta(),
+        object_reference(),
+        (go_text(), go_text(), go_text()),
+        (go_text(), go_text()),
+        go_i32(),
+        (of(time()), of(time()), of(micro_time())),
+    )
+        .prop_map(
+            |(
+                metadata,
+                involved_object,
+                (reason, message, type_),
+                (component, host),
+                count,
+                (first_timestamp, last_timestamp, event_time),
+            )| Event {
+                metadata,
+                involved_object,
+                reason,
+                message,
+                type_,
+                // Go's `Source EventSource` is a non-pointer struct: always there.
+                source: Some(Box::new(EventSource { component, host })),
+                count,
+                first_timestamp,
+                last_timestamp,
+                event_time,
+                // Non-pointer strings without omitempty in Go: always written.
+                reporting_component: Some(Str::from("kubelet")),
+                reporting_instance: Some(Str::from("")),
+                ..Event::default()
+            },
+        )
+}
+
+fn service() -> impl Strategy<Value = Service> {
+    let port = (
+        go_text(),
+        go_text(),
+        any::<i32>(),
+        prop_oneof![
+            any::<i32>().prop_map(IntOrString::Int),
+            text().prop_map(IntOrString::String)
+        ],
+        go_i32(),
+    )
+        .prop_map(
+            |(name, protocol, port, target_port, node_port)| ServicePort {
+                name,
+                protocol,
+                port,
+                // Go's `TargetPort intstr.IntOrString` is a non-pointer struct: always there.
+                target_port: Some(target_port),
+                node_port,
+                ..ServicePort::default()
+            },
+        );
+    let spec = (
+        of(vec(port, 0..3).prop_map(Into::into)),
+        of(str_map()),
+        go_text(),
+        go_text(),
+        of(vec(text(), 0..3).prop_map(Into::into)),
+    )
+        .prop_map(
+            |(ports, selector, cluster_ip, type_, external_ips)| ServiceSpec {
+                ports,
+                selector,
+                cluster_ip,
+                type_,
+                external_ips,
+                ..ServiceSpec::default()
+            },
+        );
+    (object_meta(), spec).prop_map(|(metadata, spec)| Service {
+        metadata,
+        spec: Some(Box::new(spec)),
+        status: Some(Box::default()),
+        ..Service::default()
+    })
+}
+
+#[cfg(feature = "batch")]
+fn job() -> impl Strategy<Value = Job> {
+    let spec = (
+        of(any::<i32>()),
+        of(any::<i32>()),
+        of(any::<i32>()),
+        of(any::<bool>()),
+        str_map(),
+        text(),
+    )
+        .prop_map(
+            |(parallelism, completions, backoff_limit, suspend, labels, image)| JobSpec {
+                parallelism,
+                completions,
+                backoff_limit,
+                suspend,
+                template: PodTemplateSpec {
+                    metadata: ObjectMeta {
+                        labels: Some(labels),
+                        ..ObjectMeta::default()
+                    },
+                    spec: Some(Box::new(PodSpec {
+                        containers: vec![Container {
+                            name: Str::from("main"),
+                            image: Some(image),
+                            ..Container::default()
+                        }]
+                        .into(),
+                        ..PodSpec::default()
+                    })),
+                },
+                ..JobSpec::default()
+            },
+        );
+    (object_meta(), spec).prop_map(|(metadata, spec)| Job {
+        metadata,
+        spec: Some(Box::new(spec)),
+        status: Some(Box::default()),
+        ..Job::default()
+    })
+}
+
+/// decode(encode(x)), checking that the size Go's `Size()` would compute is what is written.
+fn pb_round_trip<T: Message>(value: &T) -> T {
+    let bytes = value.encode_to_vec();
+    assert_eq!(bytes.len(), value.encoded_len());
+    T::decode(&bytes).unwrap()
+}
+
+/// x's normal form decode(encode(x)) encodes to the same bytes as x and decodes to itself.
+fn check_pb_normal_form<T: Message + PartialEq + std::fmt::Debug>(
+    value: &T,
+) -> Result<(), TestCaseError> {
+    let bytes = value.encode_to_vec();
+    let normal = T::decode(&bytes).unwrap();
+    prop_assert_eq!(normal.encode_to_vec(), bytes);
+    prop_assert_eq!(pb_round_trip(&normal), normal);
+    Ok(())
+}
+
 fn round_trip<T: serde::Serialize + serde::de::DeserializeOwned>(value: &T) -> T {
     serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap()
 }
@@ -459,5 +659,41 @@ proptest! {
     ) {
         let action = api::core::v1::TCPSocketAction { host: None, port };
         prop_assert_eq!(round_trip(&action), action);
+    }
+
+    #[test]
+    fn a_config_maps_protobuf_normal_form_is_stable(cm in config_map()) {
+        check_pb_normal_form(&cm)?;
+    }
+
+    #[test]
+    fn an_events_protobuf_normal_form_is_stable(event in event()) {
+        check_pb_normal_form(&event)?;
+    }
+
+    #[test]
+    fn a_services_protobuf_normal_form_is_stable(service in service()) {
+        check_pb_normal_form(&service)?;
+    }
+
+    #[cfg(feature = "batch")]
+    #[test]
+    fn a_jobs_protobuf_normal_form_is_stable(job in job()) {
+        check_pb_normal_form(&job)?;
+    }
+
+    #[test]
+    fn a_pods_protobuf_normal_form_is_stable(pod in pod()) {
+        check_pb_normal_form(&pod)?;
+    }
+
+    #[test]
+    fn a_deployments_protobuf_normal_form_is_stable(deployment in deployment()) {
+        check_pb_normal_form(&deployment)?;
+    }
+
+    #[test]
+    fn a_leases_protobuf_normal_form_is_stable(lease in lease()) {
+        check_pb_normal_form(&lease)?;
     }
 }

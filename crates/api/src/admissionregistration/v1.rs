@@ -305,6 +305,13 @@ impl apimachinery::meta::Resource for MutatingWebhookConfiguration {
     const KIND: &'static str = "MutatingWebhookConfiguration";
     const PLURAL: &'static str = "mutatingwebhookconfigurations";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/admissionregistration/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(MutatingWebhookConfiguration);
@@ -560,6 +567,13 @@ impl apimachinery::meta::Resource for ValidatingAdmissionPolicy {
     const KIND: &'static str = "ValidatingAdmissionPolicy";
     const PLURAL: &'static str = "validatingadmissionpolicies";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/admissionregistration/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ValidatingAdmissionPolicy);
@@ -600,6 +614,13 @@ impl apimachinery::meta::Resource for ValidatingAdmissionPolicyBinding {
     const KIND: &'static str = "ValidatingAdmissionPolicyBinding";
     const PLURAL: &'static str = "validatingadmissionpolicybindings";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/admissionregistration/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ValidatingAdmissionPolicyBinding);
@@ -939,6 +960,13 @@ impl apimachinery::meta::Resource for ValidatingWebhookConfiguration {
     const KIND: &'static str = "ValidatingWebhookConfiguration";
     const PLURAL: &'static str = "validatingwebhookconfigurations";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/admissionregistration/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ValidatingWebhookConfiguration);

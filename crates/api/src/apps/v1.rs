@@ -46,6 +46,13 @@ impl apimachinery::meta::Resource for ControllerRevision {
     const KIND: &'static str = "ControllerRevision";
     const PLURAL: &'static str = "controllerrevisions";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/apps/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ControllerRevision);
@@ -93,6 +100,13 @@ impl apimachinery::meta::Resource for DaemonSet {
     const KIND: &'static str = "DaemonSet";
     const PLURAL: &'static str = "daemonsets";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/apps/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(DaemonSet);
@@ -300,6 +314,13 @@ impl apimachinery::meta::Resource for Deployment {
     const KIND: &'static str = "Deployment";
     const PLURAL: &'static str = "deployments";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/apps/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Deployment);
@@ -523,6 +544,13 @@ impl apimachinery::meta::Resource for ReplicaSet {
     const KIND: &'static str = "ReplicaSet";
     const PLURAL: &'static str = "replicasets";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/apps/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ReplicaSet);
@@ -734,6 +762,13 @@ impl apimachinery::meta::Resource for StatefulSet {
     const KIND: &'static str = "StatefulSet";
     const PLURAL: &'static str = "statefulsets";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/apps/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(StatefulSet);

@@ -66,6 +66,13 @@ impl apimachinery::meta::Resource for SelfSubjectReview {
     const KIND: &'static str = "SelfSubjectReview";
     const PLURAL: &'static str = "selfsubjectreviews";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/authentication/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(SelfSubjectReview);
@@ -190,6 +197,13 @@ impl apimachinery::meta::Resource for TokenReview {
     const KIND: &'static str = "TokenReview";
     const PLURAL: &'static str = "tokenreviews";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/authentication/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(TokenReview);

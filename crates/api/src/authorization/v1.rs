@@ -88,6 +88,13 @@ impl apimachinery::meta::Resource for LocalSubjectAccessReview {
     const KIND: &'static str = "LocalSubjectAccessReview";
     const PLURAL: &'static str = "localsubjectaccessreviews";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/authorization/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(LocalSubjectAccessReview);
@@ -251,6 +258,13 @@ impl apimachinery::meta::Resource for SelfSubjectAccessReview {
     const KIND: &'static str = "SelfSubjectAccessReview";
     const PLURAL: &'static str = "selfsubjectaccessreviews";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/authorization/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(SelfSubjectAccessReview);
@@ -313,6 +327,13 @@ impl apimachinery::meta::Resource for SelfSubjectRulesReview {
     const KIND: &'static str = "SelfSubjectRulesReview";
     const PLURAL: &'static str = "selfsubjectrulesreviews";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/authorization/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(SelfSubjectRulesReview);
@@ -363,6 +384,13 @@ impl apimachinery::meta::Resource for SubjectAccessReview {
     const KIND: &'static str = "SubjectAccessReview";
     const PLURAL: &'static str = "subjectaccessreviews";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/authorization/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(SubjectAccessReview);

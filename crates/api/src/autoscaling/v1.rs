@@ -64,6 +64,13 @@ impl apimachinery::meta::Resource for HorizontalPodAutoscaler {
     const KIND: &'static str = "HorizontalPodAutoscaler";
     const PLURAL: &'static str = "horizontalpodautoscalers";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/autoscaling/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(HorizontalPodAutoscaler);

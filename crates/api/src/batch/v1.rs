@@ -44,6 +44,13 @@ impl apimachinery::meta::Resource for CronJob {
     const KIND: &'static str = "CronJob";
     const PLURAL: &'static str = "cronjobs";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/batch/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(CronJob);
@@ -182,6 +189,13 @@ impl apimachinery::meta::Resource for Job {
     const KIND: &'static str = "Job";
     const PLURAL: &'static str = "jobs";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/batch/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Job);

@@ -51,6 +51,13 @@ impl apimachinery::meta::Resource for CertificateSigningRequest {
     const KIND: &'static str = "CertificateSigningRequest";
     const PLURAL: &'static str = "certificatesigningrequests";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/certificates/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(CertificateSigningRequest);

@@ -38,6 +38,13 @@ impl apimachinery::meta::Resource for Lease {
     const KIND: &'static str = "Lease";
     const PLURAL: &'static str = "leases";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/coordination/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Lease);

@@ -225,6 +225,13 @@ impl apimachinery::meta::Resource for Binding {
     const KIND: &'static str = "Binding";
     const PLURAL: &'static str = "bindings";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Binding);
@@ -573,6 +580,13 @@ impl apimachinery::meta::Resource for ComponentStatus {
     const KIND: &'static str = "ComponentStatus";
     const PLURAL: &'static str = "componentstatuses";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ComponentStatus);
@@ -628,6 +642,13 @@ impl apimachinery::meta::Resource for ConfigMap {
     const KIND: &'static str = "ConfigMap";
     const PLURAL: &'static str = "configmaps";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ConfigMap);
@@ -1424,6 +1445,13 @@ impl apimachinery::meta::Resource for Endpoints {
     const KIND: &'static str = "Endpoints";
     const PLURAL: &'static str = "endpoints";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Endpoints);
@@ -1824,6 +1852,13 @@ impl apimachinery::meta::Resource for Event {
     const KIND: &'static str = "Event";
     const PLURAL: &'static str = "events";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Event);
@@ -2444,6 +2479,13 @@ impl apimachinery::meta::Resource for LimitRange {
     const KIND: &'static str = "LimitRange";
     const PLURAL: &'static str = "limitranges";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(LimitRange);
@@ -2670,6 +2712,13 @@ impl apimachinery::meta::Resource for Namespace {
     const KIND: &'static str = "Namespace";
     const PLURAL: &'static str = "namespaces";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Namespace);
@@ -2783,6 +2832,13 @@ impl apimachinery::meta::Resource for Node {
     const KIND: &'static str = "Node";
     const PLURAL: &'static str = "nodes";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Node);
@@ -3329,6 +3385,13 @@ impl apimachinery::meta::Resource for PersistentVolume {
     const KIND: &'static str = "PersistentVolume";
     const PLURAL: &'static str = "persistentvolumes";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(PersistentVolume);
@@ -3369,6 +3432,13 @@ impl apimachinery::meta::Resource for PersistentVolumeClaim {
     const KIND: &'static str = "PersistentVolumeClaim";
     const PLURAL: &'static str = "persistentvolumeclaims";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(PersistentVolumeClaim);
@@ -3902,6 +3972,13 @@ impl apimachinery::meta::Resource for Pod {
     const KIND: &'static str = "Pod";
     const PLURAL: &'static str = "pods";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Pod);
@@ -4779,6 +4856,13 @@ impl apimachinery::meta::Resource for PodTemplate {
     const KIND: &'static str = "PodTemplate";
     const PLURAL: &'static str = "podtemplates";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(PodTemplate);
@@ -5094,6 +5178,13 @@ impl apimachinery::meta::Resource for ReplicationController {
     const KIND: &'static str = "ReplicationController";
     const PLURAL: &'static str = "replicationcontrollers";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ReplicationController);
@@ -5302,6 +5393,13 @@ impl apimachinery::meta::Resource for ResourceQuota {
     const KIND: &'static str = "ResourceQuota";
     const PLURAL: &'static str = "resourcequotas";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ResourceQuota);
@@ -5675,6 +5773,13 @@ impl apimachinery::meta::Resource for Secret {
     const KIND: &'static str = "Secret";
     const PLURAL: &'static str = "secrets";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Secret);
@@ -5920,6 +6025,13 @@ impl apimachinery::meta::Resource for Service {
     const KIND: &'static str = "Service";
     const PLURAL: &'static str = "services";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Service);
@@ -5977,6 +6089,13 @@ impl apimachinery::meta::Resource for ServiceAccount {
     const KIND: &'static str = "ServiceAccount";
     const PLURAL: &'static str = "serviceaccounts";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/core/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ServiceAccount);

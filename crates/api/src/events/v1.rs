@@ -115,6 +115,13 @@ impl apimachinery::meta::Resource for Event {
     const KIND: &'static str = "Event";
     const PLURAL: &'static str = "events";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/events/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Event);

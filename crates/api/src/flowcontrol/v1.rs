@@ -81,6 +81,13 @@ impl apimachinery::meta::Resource for FlowSchema {
     const KIND: &'static str = "FlowSchema";
     const PLURAL: &'static str = "flowschemas";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/flowcontrol/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(FlowSchema);
@@ -335,6 +342,13 @@ impl apimachinery::meta::Resource for PriorityLevelConfiguration {
     const KIND: &'static str = "PriorityLevelConfiguration";
     const PLURAL: &'static str = "prioritylevelconfigurations";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/flowcontrol/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(PriorityLevelConfiguration);

@@ -96,6 +96,13 @@ impl apimachinery::meta::Resource for Ingress {
     const KIND: &'static str = "Ingress";
     const PLURAL: &'static str = "ingresses";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/networking/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Ingress);
@@ -146,6 +153,13 @@ impl apimachinery::meta::Resource for IngressClass {
     const KIND: &'static str = "IngressClass";
     const PLURAL: &'static str = "ingressclasses";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/networking/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(IngressClass);
@@ -401,6 +415,13 @@ impl apimachinery::meta::Resource for NetworkPolicy {
     const KIND: &'static str = "NetworkPolicy";
     const PLURAL: &'static str = "networkpolicies";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/networking/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(NetworkPolicy);

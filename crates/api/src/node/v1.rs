@@ -58,6 +58,13 @@ impl apimachinery::meta::Resource for RuntimeClass {
     const KIND: &'static str = "RuntimeClass";
     const PLURAL: &'static str = "runtimeclasses";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/node/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(RuntimeClass);

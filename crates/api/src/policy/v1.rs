@@ -82,6 +82,13 @@ impl apimachinery::meta::Resource for PodDisruptionBudget {
     const KIND: &'static str = "PodDisruptionBudget";
     const PLURAL: &'static str = "poddisruptionbudgets";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/policy/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(PodDisruptionBudget);

@@ -66,6 +66,13 @@ impl apimachinery::meta::Resource for ClusterRole {
     const KIND: &'static str = "ClusterRole";
     const PLURAL: &'static str = "clusterroles";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/rbac/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ClusterRole);
@@ -110,6 +117,13 @@ impl apimachinery::meta::Resource for ClusterRoleBinding {
     const KIND: &'static str = "ClusterRoleBinding";
     const PLURAL: &'static str = "clusterrolebindings";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/rbac/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(ClusterRoleBinding);
@@ -209,6 +223,13 @@ impl apimachinery::meta::Resource for Role {
     const KIND: &'static str = "Role";
     const PLURAL: &'static str = "roles";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/rbac/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(Role);
@@ -253,6 +274,13 @@ impl apimachinery::meta::Resource for RoleBinding {
     const KIND: &'static str = "RoleBinding";
     const PLURAL: &'static str = "rolebindings";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/rbac/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(RoleBinding);

@@ -61,6 +61,13 @@ impl apimachinery::meta::Resource for PriorityClass {
     const KIND: &'static str = "PriorityClass";
     const PLURAL: &'static str = "priorityclasses";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/scheduling/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(PriorityClass);

@@ -42,6 +42,13 @@ impl apimachinery::meta::Resource for CSIDriver {
     const KIND: &'static str = "CSIDriver";
     const PLURAL: &'static str = "csidrivers";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/storage/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(CSIDriver);
@@ -193,6 +200,13 @@ impl apimachinery::meta::Resource for CSINode {
     const KIND: &'static str = "CSINode";
     const PLURAL: &'static str = "csinodes";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/storage/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(CSINode);
@@ -309,6 +323,13 @@ impl apimachinery::meta::Resource for CSIStorageCapacity {
     const KIND: &'static str = "CSIStorageCapacity";
     const PLURAL: &'static str = "csistoragecapacities";
     const NAMESPACED: bool = true;
+
+    /// The protobuf form, from `k8s.io/api/storage/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(CSIStorageCapacity);
@@ -409,6 +430,13 @@ impl apimachinery::meta::Resource for StorageClass {
     const KIND: &'static str = "StorageClass";
     const PLURAL: &'static str = "storageclasses";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/storage/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(StorageClass);
@@ -476,6 +504,13 @@ impl apimachinery::meta::Resource for VolumeAttachment {
     const KIND: &'static str = "VolumeAttachment";
     const PLURAL: &'static str = "volumeattachments";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/api/storage/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(VolumeAttachment);
