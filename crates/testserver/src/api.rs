@@ -1,6 +1,11 @@
-//! The request path: authenticate, route, count, apply injected faults, then dispatch to
-//! discovery, list, watch or the write operations, and render the result (JSON, a streamed
-//! list, a Table, or a `Status`).
+//! The request path: authenticate, route, count, apply injected faults, negotiate the response
+//! format ([`negotiate::output`]), then dispatch to discovery, list, watch or the write
+//! operations, and render the result (JSON or protobuf, a streamed list, a Table, or a
+//! `Status`).
+//!
+//! Errors of a resource request are written in the negotiated format (a protobuf `Status` for a
+//! client that prefers protobuf), except a 406, which is JSON. Create and update bodies may be
+//! JSON or, for built-in kinds, protobuf ([`read_object`]).
 
 use std::sync::Arc;
 
@@ -15,6 +20,7 @@ use crate::body::{self, Body};
 use crate::compression;
 use crate::discovery;
 use crate::list;
+use crate::negotiate::{self, Format, Input};
 use crate::objects::{self, Part, Scope};
 use crate::patch::PatchType;
 use crate::query::ListOptions;
@@ -73,25 +79,38 @@ async fn api_request(
     };
     shared.counters.record(verb, &resource);
     tracing::debug!(method = %req.method(), %path, verb = ?verb, "request");
+    let negotiated = match &route {
+        Route::Resource(r) => {
+            let accept = req.headers().get(ACCEPT).and_then(|v| v.to_str().ok());
+            negotiate::output(accept, r.res.has_protobuf())
+        }
+        _ => Ok(Format::Json),
+    };
+    // Errors go out in the negotiated format; a failed negotiation's own 406 in JSON.
+    let errors = negotiated.as_ref().map_or(Format::Json, |f| f.for_errors());
     if !authorized(&shared, &req, conn) {
-        return (verb, body::error(&ApiError::unauthorized()));
+        return (verb, body::error_as(&ApiError::unauthorized(), errors));
     }
     let latency = shared.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     if let Some(err) = shared.faults.take(verb, &resource) {
-        return (verb, body::error(&err));
+        return (verb, body::error_as(&err, errors));
     }
+    let format = match negotiated {
+        Ok(format) => format,
+        Err(e) => return (verb, body::error(&e)),
+    };
     let result = match route {
         Route::Resource(r) => match verb {
-            Some(verb) => resource_request(&shared, req, r, verb).await,
+            Some(verb) => resource_request(&shared, req, r, verb, format).await,
             None => Err(ApiError::method_not_allowed(req.method().as_str())),
         },
         other if req.method() == Method::GET => discovery_request(&shared, other),
         _ => Err(ApiError::method_not_allowed(req.method().as_str())),
     };
-    (verb, result.unwrap_or_else(|e| body::error(&e)))
+    (verb, result.unwrap_or_else(|e| body::error_as(&e, errors)))
 }
 
 fn authorized(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) -> bool {
@@ -177,6 +196,21 @@ fn require_json(ct: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Reads a create or update body as the JSON object it holds: JSON as it is, protobuf (for
+/// kinds that have a protobuf form) decoded through the scheme. Other media types are 415.
+async fn read_object(
+    shared: &Shared,
+    req: Request<Incoming>,
+    protobuf: bool,
+) -> Result<Value, ApiError> {
+    let input = negotiate::input(&content_type(&req), protobuf)?;
+    let bytes = read_body(shared, req).await?;
+    match input {
+        Input::Json => parse_json(&bytes),
+        Input::Protobuf => crate::protobuf::decode_body(&bytes),
+    }
+}
+
 fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(format!(
@@ -190,13 +224,11 @@ async fn resource_request(
     req: Request<Incoming>,
     r: ResourceRequest,
     verb: Verb,
+    format: Format,
 ) -> Result<Response<Body>, ApiError> {
     let opts = ListOptions::parse(req.uri().query(), Some(&r.res))?;
-    let table = req
-        .headers()
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(table::wants_table);
+    let table = format == Format::Table;
+    let protobuf = r.res.has_protobuf();
     let scope = Scope {
         res: &r.res,
         namespace: r.namespace.as_deref(),
@@ -210,7 +242,7 @@ async fn resource_request(
     };
     let store = &shared.store;
     if r.subresource.as_deref() == Some("scale") {
-        return scale_request(shared, req, scope, &name, verb).await;
+        return scale_request(shared, req, scope, &name, verb, format).await;
     }
     match verb {
         Verb::Get => {
@@ -218,7 +250,7 @@ async fn resource_request(
             if table {
                 return Ok(body::json(200, &table::object_table(&r.res, &obj)));
             }
-            Ok(body::stored(200, &obj))
+            Ok(body::stored_as(200, &obj, format))
         }
         Verb::List => {
             let page = list::list(store, scope, &opts)?;
@@ -230,6 +262,12 @@ async fn resource_request(
             }
             let meta = page.metadata();
             let kind = r.res.list_kind();
+            if format == Format::Protobuf
+                && let Some(list) =
+                    body::protobuf_list_body(&kind, &r.res.api_version(), &meta, &page.items)?
+            {
+                return Ok(body::protobuf_stream(200, list));
+            }
             Ok(body::response(
                 200,
                 body::list_body(
@@ -254,21 +292,19 @@ async fn resource_request(
                 tracker: &shared.tracker,
             };
             let res = Arc::clone(&r.res);
-            watch::start(env, res, r.namespace.clone(), opts, table)
+            watch::start(env, res, r.namespace.clone(), opts, format)
         }
         Verb::Create => {
-            require_json(&content_type(&req))?;
-            let bytes = read_body(shared, req).await?;
-            let obj = objects::create(store, scope, parse_json(&bytes)?)?;
+            let value = read_object(shared, req, protobuf).await?;
+            let obj = objects::create(store, scope, value)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::stored(201, &obj))
+            Ok(body::stored_as(201, &obj, format))
         }
         Verb::Update => {
-            require_json(&content_type(&req))?;
-            let bytes = read_body(shared, req).await?;
-            let obj = objects::update(store, scope, &name, parse_json(&bytes)?, part)?;
+            let value = read_object(shared, req, protobuf).await?;
+            let obj = objects::update(store, scope, &name, value, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::stored(200, &obj))
+            Ok(body::stored_as(200, &obj, format))
         }
         Verb::Patch => {
             let ct = content_type(&req);
@@ -277,7 +313,11 @@ async fn resource_request(
             let bytes = read_body(shared, req).await?;
             let (obj, created) = objects::patch(store, scope, &name, kind, &bytes, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::stored(if created { 201 } else { 200 }, &obj))
+            Ok(body::stored_as(
+                if created { 201 } else { 200 },
+                &obj,
+                format,
+            ))
         }
         Verb::Delete | Verb::DeleteCollection => {
             let ct = content_type(&req);
@@ -309,7 +349,7 @@ async fn resource_request(
                     options.as_ref(),
                 )?
             };
-            Ok(body::json(200, &out))
+            Ok(body::object(200, &out, format))
         }
     }
 }
@@ -321,18 +361,21 @@ async fn scale_request(
     scope: Scope<'_>,
     name: &str,
     verb: Verb,
+    format: Format,
 ) -> Result<Response<Body>, ApiError> {
     let store = &shared.store;
+    // A Scale is never shown as a Table here.
+    let format = format.for_errors();
     match verb {
-        Verb::Get => Ok(body::json(
+        Verb::Get => Ok(body::object(
             200,
             &crate::scale::view(&*objects::get(store, scope, name)?),
+            format,
         )),
         Verb::Update => {
-            require_json(&content_type(&req))?;
-            let wanted = parse_json(&read_body(shared, req).await?)?;
+            let wanted = read_object(shared, req, scope.res.has_protobuf()).await?;
             let out = objects::update_scale(store, scope, name, |_| Ok(wanted))?;
-            Ok(body::json(200, &out))
+            Ok(body::object(200, &out, format))
         }
         Verb::Patch => {
             let ct = content_type(&req);
@@ -342,7 +385,7 @@ async fn scale_request(
             let out = objects::update_scale(store, scope, name, |current| {
                 crate::patch::apply(kind, current, &patch)
             })?;
-            Ok(body::json(200, &out))
+            Ok(body::object(200, &out, format))
         }
         _ => Err(ApiError::method_not_allowed(verb.as_str())),
     }

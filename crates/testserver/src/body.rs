@@ -1,10 +1,13 @@
-//! HTTP response bodies: small JSON documents, `Status` errors, and streamed lists.
+//! HTTP response bodies: small JSON documents, `Status` errors, and streamed lists, in JSON or,
+//! when negotiated ([`Format::Protobuf`]), in protobuf (see [`crate::protobuf`]).
 //!
 //! A LIST is written item by item: [`list_body`] yields the list header, then each item's
 //! cached JSON ([`StoredObject::write_json`], serialized once per stored object and reused by
 //! every LIST, GET and watch) copied into chunks of about 64 KiB, then the closing bracket, so a
 //! list of 100,000 pods never becomes one giant string. Single stored objects go out as their
-//! cached bytes through [`stored`].
+//! cached bytes through [`stored`]. In protobuf, the same shapes come from each object's cached
+//! message: [`stored_as`], [`object`], [`error_as`] and [`protobuf_list_body`]; a kind the
+//! scheme does not know falls back to JSON.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -20,6 +23,8 @@ use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::{Frame, SizeHint};
 use serde_json::{Map, Value};
 
+use crate::negotiate::Format;
+use crate::protobuf;
 use crate::status::ApiError;
 use crate::store::StoredObject;
 
@@ -63,9 +68,52 @@ pub(crate) fn stored(code: u16, object: &StoredObject) -> Response<Body> {
     }
 }
 
-/// A `Status` error response, with `Retry-After` when the error carries one.
+/// A protobuf body response.
+fn protobuf_response(code: u16, bytes: Vec<u8>) -> Response<Body> {
+    protobuf_stream(code, full(bytes))
+}
+
+/// What to send when an object cannot be encoded in protobuf: a 500 `Status`, itself in
+/// protobuf (a `Status` always encodes).
+fn encode_failure(message: String) -> Response<Body> {
+    tracing::error!(%message, "cannot encode a response as protobuf");
+    error_as(&ApiError::internal(message), Format::Protobuf)
+}
+
+/// A document (a `Status`, a `Scale`, a deleted object) in `format`; JSON when its kind has no
+/// protobuf form. A Table format writes JSON: callers build the Table themselves.
+pub(crate) fn object(code: u16, value: &Value, format: Format) -> Response<Body> {
+    if format == Format::Protobuf {
+        match protobuf::object_body(value) {
+            Some(Ok(bytes)) => return protobuf_response(code, bytes),
+            Some(Err(e)) => return encode_failure(e),
+            None => {}
+        }
+    }
+    json(code, value)
+}
+
+/// A stored object in `format`, from its cached JSON or protobuf message.
+pub(crate) fn stored_as(code: u16, object: &StoredObject, format: Format) -> Response<Body> {
+    if format == Format::Protobuf {
+        match protobuf::stored_body(object) {
+            Some(Ok(bytes)) => return protobuf_response(code, bytes),
+            Some(Err(e)) => return encode_failure(e),
+            None => {}
+        }
+    }
+    stored(code, object)
+}
+
+/// A `Status` error response in JSON, with `Retry-After` when the error carries one.
 pub(crate) fn error(err: &ApiError) -> Response<Body> {
-    let mut resp = json(err.code, &err.to_status());
+    error_as(err, Format::Json)
+}
+
+/// A `Status` error response in `format` (protobuf or JSON), with `Retry-After` when the
+/// error carries one.
+pub(crate) fn error_as(err: &ApiError, format: Format) -> Response<Body> {
+    let mut resp = object(err.code, &err.to_status(), format.for_errors());
     if let Some(secs) = err.retry_after {
         resp.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
@@ -174,6 +222,76 @@ pub(crate) fn list_body(
         done: false,
     };
     StreamBody::new(futures::stream::iter(chunks)).boxed_unsync()
+}
+
+/// Yields a protobuf list body in chunks: envelope head, items, tail.
+struct ProtobufListChunks {
+    head: Option<Vec<u8>>,
+    items: std::vec::IntoIter<Bytes>,
+    tail: Option<Vec<u8>>,
+}
+
+impl Iterator for ProtobufListChunks {
+    type Item = Result<Frame<Bytes>, BodyError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = match self.head.take() {
+            Some(head) => head,
+            None if self.tail.is_none() => return None,
+            None => Vec::with_capacity(CHUNK + 4096),
+        };
+        while buf.len() < CHUNK {
+            let Some(item) = self.items.next() else {
+                buf.extend(self.tail.take().unwrap_or_default());
+                break;
+            };
+            protobuf::list_item_header(&mut buf, item.len());
+            buf.extend_from_slice(&item);
+        }
+        Some(Ok(Frame::data(Bytes::from(buf))))
+    }
+}
+
+/// A streamed protobuf `{kind}List` body from the items' cached messages; `Ok(None)` if the
+/// item kind has no protobuf form (the caller answers in JSON).
+pub(crate) fn protobuf_list_body(
+    list_kind: &str,
+    api_version: &str,
+    metadata: &Map<String, Value>,
+    items: &[Arc<StoredObject>],
+) -> Result<Option<Body>, ApiError> {
+    let mut raws = Vec::with_capacity(items.len());
+    for item in items {
+        match item.protobuf() {
+            Some(Ok(raw)) => raws.push(raw),
+            Some(Err(e)) => return Err(ApiError::internal(e)),
+            None => return Ok(None),
+        }
+    }
+    let (head, tail) = protobuf::list_frame(
+        api_version,
+        list_kind,
+        metadata,
+        raws.iter().map(Bytes::len),
+    );
+    let chunks = ProtobufListChunks {
+        head: Some(head),
+        items: raws.into_iter(),
+        tail: Some(tail),
+    };
+    Ok(Some(
+        StreamBody::new(futures::stream::iter(chunks)).boxed_unsync(),
+    ))
+}
+
+/// A response with the protobuf content type around `body`.
+pub(crate) fn protobuf_stream(code: u16, body: Body) -> Response<Body> {
+    let mut resp = response(code, body);
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(apimachinery::runtime::protobuf::CONTENT_TYPE),
+    );
+    resp
 }
 
 #[cfg(test)]

@@ -48,6 +48,12 @@
 //!   creation serves the resource they define (reported `Established` at once); plus custom
 //!   resources from [`TestServer::register_custom_resource`].
 //! - `dryRun=All` on writes: every check runs, nothing is stored.
+//! - Protobuf, as kube-apiserver 1.32 speaks it, for built-in kinds: a client whose `Accept`
+//!   prefers `application/vnd.kubernetes.protobuf` gets objects, lists, write results and
+//!   `Status` errors in the `k8s\0` envelope, and watches as length-delimited `WatchEvent`
+//!   frames (`;stream=watch`); create and update take protobuf bodies. Custom resources stay
+//!   JSON (`protobuf,json` falls back to JSON, protobuf alone is 406), and Tables are JSON.
+//!   The first acceptable `Accept` clause wins; see the `negotiate` module.
 //!
 //! # Seeding and inspecting
 //!
@@ -84,10 +90,12 @@
 //!
 //! Deletion is immediate (no graceful pod termination; deleting a namespace deletes its
 //! objects at once), `managedFields` are not maintained, core and
-//! `events.k8s.io` events are stored separately, and only JSON is spoken (no protobuf, no
-//! YAML bodies: those get 415). There is no OpenAPI document, so kubectl needs
-//! `--validate=false` for `create -f`/`apply -f`; kubectl's generator commands that send
-//! protobuf (`kubectl create configmap --from-literal`, ...) get 415.
+//! `events.k8s.io` events are stored separately, and objects are kept as JSON: protobuf is
+//! converted at the edge through `api::scheme`. YAML is neither written (an `Accept` of
+//! `application/yaml` is answered in JSON) nor read (YAML bodies get 415), and DeleteOptions
+//! bodies must be JSON. There is no OpenAPI document, so kubectl needs `--validate=false` for
+//! `create -f`/`apply -f`; kubectl's generator commands, which send protobuf (`kubectl create
+//! namespace|configmap|secret|deployment ...`), work as they are.
 
 pub mod admin;
 mod api;
@@ -101,8 +109,10 @@ mod discovery;
 mod error;
 mod faults;
 mod list;
+mod negotiate;
 mod objects;
 mod patch;
+mod protobuf;
 mod query;
 mod resources;
 mod router;

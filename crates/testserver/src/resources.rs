@@ -99,6 +99,12 @@ impl ResourceInfo {
         }
     }
 
+    /// True if objects of this resource can be written and read in protobuf: a built-in kind
+    /// the scheme knows. Custom resources never can, as on a real API server.
+    pub fn has_protobuf(&self) -> bool {
+        !self.custom && crate::protobuf::has_protobuf(&self.api_version(), &self.kind)
+    }
+
     /// `PodList` for `Pod`.
     pub fn list_kind(&self) -> String {
         format!("{}List", self.kind)

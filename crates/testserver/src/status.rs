@@ -198,6 +198,32 @@ impl ApiError {
         )
     }
 
+    /// 415 for a create or update body in a media type the server does not decode for this
+    /// resource. Port of `NewUnsupportedMediaTypeError`.
+    pub fn unsupported_body_type(content_type: &str, accepted: &[&str]) -> Self {
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {} (got {content_type:?})",
+                accepted.join(", ")
+            ),
+        )
+    }
+
+    /// 406 when no media type of the request's `Accept` can be served. Port of
+    /// `NewNotAcceptableError`.
+    pub fn not_acceptable(supported: &[&str]) -> Self {
+        Self::new(
+            406,
+            "NotAcceptable",
+            format!(
+                "only the following media types are accepted: {}",
+                supported.join(", ")
+            ),
+        )
+    }
+
     /// 413 for a body over the size limit.
     pub fn request_entity_too_large(limit: usize) -> Self {
         Self::new(

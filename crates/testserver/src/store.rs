@@ -32,6 +32,9 @@ use tokio::sync::broadcast;
 pub(crate) struct StoredObject {
     value: Value,
     encoded: OnceLock<Encoded>,
+    /// The object's protobuf message (no envelope), once first asked for; `None` inside when
+    /// its kind has no protobuf form.
+    protobuf: OnceLock<Option<Bytes>>,
 }
 
 /// An object's compact JSON (exactly `serde_json::to_vec(&value)`), with what it takes to
@@ -50,6 +53,7 @@ impl StoredObject {
         StoredObject {
             value,
             encoded: OnceLock::new(),
+            protobuf: OnceLock::new(),
         }
     }
 
@@ -72,6 +76,28 @@ impl StoredObject {
     /// The object's compact JSON, byte for byte `serde_json::to_vec(self.value())`.
     pub fn json(&self) -> serde_json::Result<Bytes> {
         self.encoded().map(|e| e.json.clone())
+    }
+
+    /// The object's protobuf message (without the `k8s\0` envelope), computed from its JSON on
+    /// first use and cached like the JSON; `None` if its kind has no protobuf form. Errors are
+    /// not cached.
+    pub fn protobuf(&self) -> Option<Result<Bytes, String>> {
+        if let Some(cached) = self.protobuf.get() {
+            return cached.clone().map(Ok);
+        }
+        let json = match self.json() {
+            Ok(j) => j,
+            Err(e) => return Some(Err(e.to_string())),
+        };
+        match crate::protobuf::object_raw(&self.value, &json) {
+            None => self.protobuf.get_or_init(|| None).clone().map(Ok),
+            Some(Ok(raw)) => self
+                .protobuf
+                .get_or_init(|| Some(Bytes::from(raw)))
+                .clone()
+                .map(Ok),
+            Some(Err(e)) => Some(Err(e)),
+        }
     }
 
     /// Appends the object's compact JSON to `buf`; with `without_type_meta`, leaves out the

@@ -13,14 +13,6 @@ use crate::defaults::{age_seconds, meta_str};
 use crate::resources::ResourceInfo;
 use crate::store::StoredObject;
 
-/// Whether an `Accept` header asks for a Table.
-pub(crate) fn wants_table(accept: &str) -> bool {
-    accept
-        .split(',')
-        .next()
-        .is_some_and(|first| first.contains("as=Table") && first.contains("g=meta.k8s.io"))
-}
-
 fn column(name: &str, format: &str, description: &str) -> Value {
     json!({"name": name, "type": "string", "format": format, "description": description, "priority": 0})
 }
@@ -187,14 +179,6 @@ pub(crate) fn object_table(res: &ResourceInfo, obj: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kubectl_accept_header_selects_tables() {
-        assert!(wants_table(
-            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
-        ));
-        assert!(!wants_table("application/json"));
-    }
 
     #[test]
     fn ages_print_like_kubectl() {

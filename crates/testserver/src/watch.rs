@@ -12,9 +12,14 @@
 //! 3. BOOKMARKs every bookmark interval when `allowWatchBookmarks=true`, and one just before
 //!    `timeoutSeconds` ends the stream.
 //!
-//! Each event is one line `{"type":..,"object":..}`. An object sent as stored (initial ADDED
+//! In JSON, each event is one line `{"type":..,"object":..}`. In protobuf (negotiated, see
+//! [`crate::negotiate`]), each event is a length-prefixed `metav1.WatchEvent` frame whose object
+//! is the `k8s\0` envelope of the object's message (see [`crate::protobuf`]), under
+//! `Content-Type: application/vnd.kubernetes.protobuf;stream=watch`; BOOKMARK and ERROR
+//! objects are encoded the same way. An object sent as stored (initial ADDED
 //! events, and ADDED, MODIFIED and DELETED from the history or live) is written from its cached
-//! JSON ([`StoredObject`]), serialized once however many watchers and lists send it. What the
+//! JSON or protobuf message ([`StoredObject`]), serialized once however many watchers and lists
+//! send it. What the
 //! watch builds itself is serialized per line: the last matching state of an object leaving the
 //! selector, BOOKMARK and ERROR objects, and Tables.
 //!
@@ -40,6 +45,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::body::{self, Body, BodyError};
+use crate::negotiate::Format;
+use crate::protobuf;
 use crate::query::{ListOptions, RvMatch};
 use crate::resources::ResourceInfo;
 use crate::status::{ApiError, StatusCause};
@@ -128,7 +135,8 @@ pub(crate) struct WatchTask {
     res: Arc<ResourceInfo>,
     namespace: Option<String>,
     opts: ListOptions,
-    table: bool,
+    /// JSON lines, protobuf frames, or JSON lines of Tables.
+    format: Format,
     sub: Option<Subscription>,
     initial_events_end: bool,
     /// The error to send instead of events (too old / too new resourceVersion).
@@ -154,7 +162,7 @@ pub(crate) fn start(
     res: Arc<ResourceInfo>,
     namespace: Option<String>,
     opts: ListOptions,
-    table: bool,
+    format: Format,
 ) -> Result<Response<Body>, ApiError> {
     let send_initial = opts.send_initial_events == Some(true);
     if opts.send_initial_events.is_some() {
@@ -208,7 +216,7 @@ pub(crate) fn start(
         res,
         namespace: ns.map(str::to_owned),
         opts,
-        table,
+        format,
         sub,
         initial_events_end: send_initial,
         error,
@@ -218,10 +226,14 @@ pub(crate) fn start(
         tx,
     };
     env.tracker.spawn(task.run());
-    Ok(body::response(
-        200,
-        StreamBody::new(ReceiverStream::new(rx)).boxed_unsync(),
-    ))
+    let mut resp = body::response(200, StreamBody::new(ReceiverStream::new(rx)).boxed_unsync());
+    if format == Format::Protobuf {
+        resp.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(apimachinery::runtime::protobuf::WATCH_CONTENT_TYPE),
+        );
+    }
+    Ok(resp)
 }
 
 fn cause(field: &str, message: &str) -> StatusCause {
@@ -272,16 +284,40 @@ impl WatchTask {
         }
     }
 
-    /// Appends the event line for `obj`: a Table when asked for, the cached JSON for a stored
-    /// object, a fresh serialization otherwise.
+    /// Appends the event for `obj`: a Table line when asked for; in protobuf, a frame from the
+    /// cached message of a stored object; in JSON, the cached JSON of a stored object; a fresh
+    /// serialization otherwise.
     fn encode_into(&self, buf: &mut Vec<u8>, kind: &str, obj: &EventObject<'_>) -> Sent {
         let value = match obj {
             EventObject::Stored(o) => o.value(),
             EventObject::Built(v) => v,
         };
-        if self.table {
-            buf.extend(line(kind, &table::object_table(&self.res, value)));
-            return Ok(());
+        match self.format {
+            Format::Table => {
+                buf.extend(line(kind, &table::object_table(&self.res, value)));
+                return Ok(());
+            }
+            Format::Protobuf => {
+                let envelope = match obj {
+                    EventObject::Stored(o) => protobuf::stored_body(o),
+                    EventObject::Built(v) => protobuf::object_body(v),
+                };
+                return match envelope {
+                    Some(Ok(envelope)) => {
+                        protobuf::write_watch_event(buf, kind, &envelope);
+                        Ok(())
+                    }
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, "cannot encode a watch event; closing the stream");
+                        Err(())
+                    }
+                    None => {
+                        tracing::error!(kind = %self.res.kind, "no protobuf form for a watch event; closing the stream");
+                        Err(())
+                    }
+                };
+            }
+            Format::Json => {}
         }
         match obj {
             EventObject::Stored(o) => write_stored_line(buf, kind, o).map_err(|e| {
@@ -301,6 +337,18 @@ impl WatchTask {
         self.send(buf).await
     }
 
+    /// Sends an event the watch built itself (BOOKMARK, ERROR) in the stream's encoding.
+    async fn send_built(&self, kind: &str, object: Value) -> Sent {
+        let mut buf = Vec::new();
+        if self.format == Format::Table {
+            // BOOKMARKs and ERRORs are sent as they are, not as Tables.
+            buf.extend(line(kind, &object));
+        } else {
+            self.encode_into(&mut buf, kind, &EventObject::Built(object))?;
+        }
+        self.send(buf).await
+    }
+
     async fn send(&self, bytes: Vec<u8>) -> Sent {
         self.tx
             .send(Ok(Frame::data(Bytes::from(bytes))))
@@ -311,7 +359,7 @@ impl WatchTask {
     /// Runs until the client goes away, the timeout passes, or the server stops the watch.
     pub(crate) async fn run(mut self) {
         if let Some(err) = self.error.take() {
-            let _ = self.send(line("ERROR", &err.to_status())).await;
+            let _ = self.send_built("ERROR", err.to_status()).await;
             return;
         }
         let Some(mut sub) = self.sub.take() else {
@@ -336,7 +384,7 @@ impl WatchTask {
             self.send(buf).await?;
         }
         if self.initial_events_end {
-            self.send(line("BOOKMARK", &bookmark(&self.res, last_rv, true)))
+            self.send_built("BOOKMARK", bookmark(&self.res, last_rv, true))
                 .await?;
         }
         for ev in std::mem::take(&mut sub.backlog) {
@@ -363,19 +411,19 @@ impl WatchTask {
                         let _ = self.tx.send(Err(std::io::Error::other("watch dropped by fault injection"))).await;
                         return Err(());
                     }
-                    Ok(WatchControl::Malformed) => self.send(b"{\"type\":\"ADDED\",\"object\":{\"kind\":\n".to_vec()).await?,
+                    Ok(WatchControl::Malformed) => self.send(self.malformed()).await?,
                     Ok(WatchControl::Close) | Err(broadcast::error::RecvError::Closed) => return Ok(()),
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
                 },
                 () = sleep_until_opt(deadline) => {
                     if self.opts.allow_bookmarks {
-                        self.send(line("BOOKMARK", &bookmark(&self.res, last_rv, false))).await?;
+                        self.send_built("BOOKMARK", bookmark(&self.res, last_rv, false)).await?;
                     }
                     return Ok(());
                 }
                 () = tokio::time::sleep_until(next_bookmark), if self.opts.allow_bookmarks => {
                     next_bookmark = later(interval);
-                    self.send(line("BOOKMARK", &bookmark(&self.res, last_rv, false))).await?;
+                    self.send_built("BOOKMARK", bookmark(&self.res, last_rv, false)).await?;
                 }
                 ev = sub.live.recv() => match ev {
                     Ok(ev) => {
@@ -395,6 +443,20 @@ impl WatchTask {
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 },
             }
+        }
+    }
+}
+
+impl WatchTask {
+    /// What the Malformed fault writes: a cut-off JSON line, or a frame that is not a
+    /// `WatchEvent` (a field key with an illegal wire type).
+    fn malformed(&self) -> Vec<u8> {
+        if self.format == Format::Protobuf {
+            let mut buf = Vec::new();
+            apimachinery::runtime::framer::write_frame(&mut buf, b"\x0f\xff\xff");
+            buf
+        } else {
+            b"{\"type\":\"ADDED\",\"object\":{\"kind\":\n".to_vec()
         }
     }
 }

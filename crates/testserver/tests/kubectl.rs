@@ -330,8 +330,16 @@ async fn kubectl_trusts_the_handed_out_ca_and_sends_the_token() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_serves_kubectl() {
+/// The testserver binary, running.
+struct Binary {
+    process: tokio::process::Child,
+    url: String,
+    /// Held open: the binary prints more after its banner, and a closed pipe would kill it.
+    _stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+/// Starts the testserver binary on a free port.
+async fn start_binary() -> Binary {
     let mut server = Command::new(env!("CARGO_BIN_EXE_testserver"))
         .args(["--port", "0"])
         .stdout(Stdio::piped())
@@ -349,6 +357,20 @@ async fn the_binary_serves_kubectl() {
         .strip_prefix("testserver listening on ")
         .unwrap_or_else(|| panic!("unexpected banner {first:?}"))
         .to_owned();
+    Binary {
+        process: server,
+        url,
+        _stdout: lines,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_kubectl() {
+    let Binary {
+        process: mut server,
+        url,
+        _stdout,
+    } = start_binary().await;
     let dir = scratch("binary");
     let manifest = dir.join("pod.json");
     std::fs::write(&manifest, pod("from-file").to_string()).unwrap();
@@ -496,4 +518,92 @@ async fn applying_a_crd_serves_its_resource() {
     )
     .await;
     assert_eq!(listed.trim(), "widget.example.com/w1");
+}
+
+/// kubectl's generator commands send protobuf bodies (`Content-Type:
+/// application/vnd.kubernetes.protobuf`, `fieldManager=kubectl-create&fieldValidation=Strict`)
+/// and read protobuf answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_generators_send_protobuf_to_the_binary() {
+    let Binary {
+        process: mut server,
+        url,
+        _stdout,
+    } = start_binary().await;
+    let dir = scratch("generators");
+    let created = [
+        (
+            &["create", "namespace", "demo"][..],
+            "namespace/demo created",
+        ),
+        (
+            &["create", "configmap", "cm1", "--from-literal=a=b"],
+            "configmap/cm1 created",
+        ),
+        (
+            &["create", "secret", "generic", "s1", "--from-literal=p=q"],
+            "secret/s1 created",
+        ),
+        (
+            &["create", "deployment", "web", "--image=nginx"],
+            "deployment.apps/web created",
+        ),
+    ];
+    for (args, want) in created {
+        assert_eq!(run(&url, &dir, args).await.trim(), want, "kubectl {args:?}");
+    }
+
+    let ns = run(&url, &dir, &["get", "namespace", "demo"]).await;
+    let lines: Vec<&str> = ns.lines().collect();
+    assert_eq!(columns(lines[0]), ["NAME", "STATUS", "AGE"], "{ns}");
+    assert_eq!(columns(lines[1])[..2], ["demo", "Active"], "{ns}");
+    let listed = run(
+        &url,
+        &dir,
+        &["get", "configmaps,secrets,deployments", "-o", "name"],
+    )
+    .await;
+    assert_eq!(
+        listed.lines().collect::<Vec<_>>(),
+        ["configmap/cm1", "secret/s1", "deployment.apps/web"],
+        "{listed}"
+    );
+    let data = run(
+        &url,
+        &dir,
+        &["get", "configmap", "cm1", "-o", "jsonpath={.data.a}"],
+    )
+    .await;
+    assert_eq!(data, "b");
+    let secret = run(
+        &url,
+        &dir,
+        &["get", "secret", "s1", "-o", "jsonpath={.data.p}"],
+    )
+    .await;
+    assert_eq!(secret, "cQ==", "base64 of \"q\"");
+    let image = run(
+        &url,
+        &dir,
+        &[
+            "get",
+            "deployment",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}",
+        ],
+    )
+    .await;
+    assert_eq!(image, "nginx");
+    // Creating again is a conflict, reported from the protobuf Status.
+    let again = kubectl(&url, &dir, &["create", "namespace", "demo"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!again.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr).trim(),
+        "Error from server (AlreadyExists): namespaces \"demo\" already exists"
+    );
+    server.kill().await.unwrap();
 }

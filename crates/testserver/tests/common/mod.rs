@@ -288,6 +288,29 @@ impl Watch {
         }
     }
 
+    /// The next length-delimited frame of a protobuf watch stream (4-byte big-endian length,
+    /// then that many bytes), without its length; `Err` carries what ended the stream instead.
+    pub async fn next_frame(&mut self) -> Result<Bytes, Line> {
+        loop {
+            if let Some(header) = self.buf.first_chunk::<4>() {
+                let len = u32::from_be_bytes(*header) as usize;
+                if self.buf.len() >= 4 + len {
+                    let mut frame = self.buf.split_to(4 + len);
+                    return Ok(frame.split_off(4).freeze());
+                }
+            }
+            match self.body.frame().await {
+                None => return Err(Line::End),
+                Some(Err(_)) => return Err(Line::Broken),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buf.extend_from_slice(&data);
+                    }
+                }
+            }
+        }
+    }
+
     /// The next line of the stream.
     pub async fn next_line(&mut self) -> Line {
         match self.next_raw_line().await {
