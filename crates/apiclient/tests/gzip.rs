@@ -11,7 +11,7 @@ use std::time::Duration;
 use apiclient::error::TransportKind;
 use apiclient::meta::{ListOptions, WatchEvent, WriteOptions};
 use apiclient::{Config, Error, Object, RestClient, TypedClient};
-use common::{Pod, client, config, pod};
+use common::{Pod, client, config, http_response, pod, raw_server};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -95,40 +95,6 @@ async fn a_small_list_and_a_watch_work_the_same_with_compression_on() {
         WatchEvent::Added(p) => assert_eq!(p.name(), "web-2"),
         other => panic!("expected ADDED web-2, got {other:?}"),
     }
-}
-
-/// A one-connection-at-a-time HTTP/1.1 server that reports each request's head and answers
-/// every request with `response`, then closes the connection.
-async fn raw_server(response: Vec<u8>) -> (String, mpsc::UnboundedReceiver<String>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (heads, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match sock.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = heads.send(String::from_utf8_lossy(&head).to_ascii_lowercase());
-            let _ = sock.write_all(&response).await;
-            let _ = sock.shutdown().await;
-        }
-    });
-    (url, rx)
-}
-
-fn http_response(extra_headers: &str, body: &[u8]) -> Vec<u8> {
-    let mut out = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{extra_headers}content-length: {}\r\nconnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    out.extend_from_slice(body);
-    out
 }
 
 fn raw_config(url: &str) -> Config {

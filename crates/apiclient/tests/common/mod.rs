@@ -56,3 +56,40 @@ pub fn config(server: &testserver::TestServer) -> Config {
 pub fn client(server: &testserver::TestServer) -> RestClient {
     RestClient::new(&config(server)).unwrap()
 }
+
+/// A one-connection-at-a-time HTTP/1.1 server that reports each request's head and answers
+/// every request with `response`, then closes the connection.
+pub async fn raw_server(
+    response: Vec<u8>,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (heads, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match sock.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = heads.send(String::from_utf8_lossy(&head).to_ascii_lowercase());
+            let _ = sock.write_all(&response).await;
+            let _ = sock.shutdown().await;
+        }
+    });
+    (url, rx)
+}
+
+pub fn http_response(extra_headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{extra_headers}content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
