@@ -76,6 +76,31 @@ pub fn intern(s: &str) -> Str {
     }
     let table = &*TABLE;
     let h = table.hasher.hash_one(s);
+    // A hit in this thread's recent strings skips the shard's lock and probe.
+    let slot = (h as usize) % RECENT_SLOTS;
+    if let Ok(Some(hit)) = RECENT.try_with(|r| match &r.borrow()[slot] {
+        Some((rh, rs)) if *rh == h && rs.as_str() == s => Some(Str(rs.clone())),
+        _ => None,
+    }) {
+        return hit;
+    }
+    let found = intern_in_table(table, h, s);
+    let _ = RECENT.try_with(|r| r.borrow_mut()[slot] = Some((h, found.0.clone())));
+    found
+}
+
+/// Slots of the per-thread cache of recently interned strings.
+const RECENT_SLOTS: usize = 256;
+
+thread_local! {
+    /// This thread's recently interned strings, by hash: a direct-mapped cache in front of
+    /// the table. Each slot holds a reference, so a cached string is never swept while cached;
+    /// that keeps at most [`RECENT_SLOTS`] strings per thread alive beyond their objects.
+    static RECENT: std::cell::RefCell<[Option<(u64, ArcStr)>; RECENT_SLOTS]> =
+        const { std::cell::RefCell::new([const { None }; RECENT_SLOTS]) };
+}
+
+fn intern_in_table(table: &Table, h: u64, s: &str) -> Str {
     // The high bits pick the shard; the set rehashes with the same hasher for its buckets.
     let shard = &table.shards[(h >> 60) as usize % SHARDS];
     // A poisoned shard only means another thread panicked mid-insert; the set is still valid.

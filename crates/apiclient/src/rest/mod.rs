@@ -8,6 +8,7 @@
 pub mod client;
 pub mod content;
 pub(crate) mod list_stream;
+pub(crate) mod list_stream_protobuf;
 pub mod request;
 pub(crate) mod server_name;
 pub mod tls;

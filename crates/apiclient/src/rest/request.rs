@@ -323,8 +323,8 @@ impl Request {
         self.into_list_of(None).await
     }
 
-    /// [`Request::into_list`], decoding a protobuf answer with `pb`. A protobuf list is
-    /// decoded once its body is in, as Go does; a JSON one as it arrives.
+    /// [`Request::into_list`], decoding a protobuf answer with `pb`. Either form is decoded
+    /// item by item as it arrives (Go reads the whole body first).
     ///
     /// # Cancel safety
     /// Cancel-safe (a read).
@@ -339,13 +339,17 @@ impl Request {
             let Some(pb) = pb else {
                 return Err(unexpected_protobuf(context));
             };
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|e| transport_error(&verb, &url, e))?;
-            return pb
-                .codec
-                .decode_list(&body, pb.list(), strip)
+            let mut decoder =
+                super::list_stream_protobuf::ProtobufListDecoder::new(&pb.codec, pb.list(), strip);
+            let mut body = resp.bytes_stream();
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| transport_error(&verb, &url, e))?;
+                decoder
+                    .push(&chunk)
+                    .map_err(|e| Error::decode_protobuf(&context, e))?;
+            }
+            return decoder
+                .finish()
                 .map_err(|e| Error::decode_protobuf(context, e));
         }
         let body = resp

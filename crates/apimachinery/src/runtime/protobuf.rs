@@ -172,6 +172,12 @@ impl<T> ProtobufCodec<T> {
         Ok(obj)
     }
 
+    /// Decodes an object's own message (no envelope, no apiVersion or kind set): an item
+    /// of a list. `strip_managed_fields` skips `metadata.managedFields` while decoding.
+    pub fn decode_raw(&self, raw: &[u8], strip_managed_fields: bool) -> Result<T, ProtoError> {
+        (self.decode)(Reader::new(raw).skipping_managed_fields(strip_managed_fields))
+    }
+
     /// Decodes a list body (`XxxList` in the envelope). List items carry no apiVersion or
     /// kind, as in JSON lists.
     pub fn decode_list(
@@ -200,7 +206,10 @@ impl<T> ProtobufCodec<T> {
     }
 }
 
-fn check_kind(u: &UnknownRef<'_>, api_version: &str, kind: &str) -> Result<(), ProtoError> {
+/// Checks an envelope: no content encoding, protobuf content, and the type expected (an
+/// empty apiVersion or kind in the envelope is accepted). Go: the checks of
+/// `Serializer.Decode` on the `runtime.Unknown` it reads.
+pub fn check_kind(u: &UnknownRef<'_>, api_version: &str, kind: &str) -> Result<(), ProtoError> {
     if !u.content_encoding.is_empty() {
         return Err(ProtoError::Invalid(format!(
             "unsupported content encoding {:?} in envelope",
