@@ -10,6 +10,11 @@
 //! and comes back as a typed value, a stream of [`meta::WatchEvent`]s, or an [`Error`] whose
 //! predicates (`is_not_found`, `is_conflict`, ...) classify the server's `Status`.
 //!
+//! On the wire: JSON by default, as in client-go; [`ContentConfig::protobuf`] on
+//! [`Config::content`] makes typed clients of built-in types send and ask for protobuf (with
+//! JSON as the fallback), as kube-controller-manager does ([`rest::content`]). gzip is asked
+//! for unless `Config::disable_compression` is set.
+//!
 //! # List pods from your kubeconfig
 //!
 //! With the `k8s-openapi` feature (and a k8s-openapi version feature such as `v1_33` chosen

@@ -4,7 +4,8 @@
 //! Run: `cargo bench -p informer --bench slow_link` (env `BENCH_PODS`, default 10000;
 //! `BENCH_MBIT`, the cap per direction of each connection in megabits per second, default 100,
 //! `0` for no cap; `BENCH_RUNS`, default 3, the median is reported; `BENCH_VARIANTS`, a comma
-//! list of `watch-list`, `list-gzip`, `list-identity`, default all three).
+//! list of `watch-list`, `list-gzip`, `list-identity`, `watch-list-protobuf`,
+//! `list-protobuf-gzip`, default all five).
 //!
 //! An in-process `testserver` is seeded with the realistic 5.8 KB pods of `support/pod.rs`. A
 //! throttling TCP proxy written here sits between it and the client: it models a per-connection
@@ -17,7 +18,9 @@
 //!   compresses watch streams, so the initial events cross uncompressed;
 //! - `list-gzip`: `use_watch_list: false`, gzip on: LIST `resourceVersion=0`, gzipped by the
 //!   server (bodies over 128 KiB, as kube-apiserver does);
-//! - `list-identity`: `use_watch_list: false` and `Config::disable_compression = true`.
+//! - `list-identity`: `use_watch_list: false` and `Config::disable_compression = true`;
+//! - `watch-list-protobuf`, `list-protobuf-gzip`: the first two in protobuf
+//!   (`Config::content = ContentConfig::protobuf()`, as kube-controller-manager sets).
 //!
 //! Each line reports the median of the runs for: wall time from starting the informer to
 //! `has_synced`; bytes the proxy relayed server → client (HTTP headers and chunk framing
@@ -207,8 +210,9 @@ fn main() {
     let n: usize = env_or("BENCH_PODS", 10_000);
     let mbit: f64 = env_or("BENCH_MBIT", 100.0);
     let runs: usize = env_or("BENCH_RUNS", 3).max(1);
-    let variants = std::env::var("BENCH_VARIANTS")
-        .unwrap_or_else(|_| "watch-list,list-gzip,list-identity".into());
+    let variants = std::env::var("BENCH_VARIANTS").unwrap_or_else(|_| {
+        "watch-list,list-gzip,list-identity,watch-list-protobuf,list-protobuf-gzip".into()
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -231,16 +235,21 @@ fn main() {
         };
 
         for v in variants.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-            let (watch_list, disable_compression) = match v {
-                "watch-list" => (true, false),
-                "list-gzip" => (false, false),
-                "list-identity" => (false, true),
+            let (watch_list, disable_compression, protobuf) = match v {
+                "watch-list" => (true, false, false),
+                "list-gzip" => (false, false, false),
+                "list-identity" => (false, true, false),
+                "watch-list-protobuf" => (true, false, true),
+                "list-protobuf-gzip" => (false, false, true),
                 other => panic!("unknown variant {other}"),
             };
             let mut config = apiclient::Config::new(format!("http://{proxy}"));
             config.qps = 1000.0;
             config.burst = 1000;
             config.disable_compression = disable_compression;
+            if protobuf {
+                config.content = apiclient::ContentConfig::protobuf();
+            }
             let client = apiclient::RestClient::new(&config).unwrap();
             let (mut secs, mut wire, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..runs {
@@ -250,7 +259,7 @@ fn main() {
                 cpu.push(r.cpu_secs);
             }
             println!(
-                "{v:<14} {n} pods, {link}: {:.0} ms to has_synced, {:.1} MB server->client, {:.0} ms CPU (process)",
+                "{v:<20} {n} pods, {link}: {:.0} ms to has_synced, {:.1} MB server->client, {:.0} ms CPU (process)",
                 median(secs) * 1e3,
                 median(wire) / 1e6,
                 median(cpu) * 1e3,

@@ -57,6 +57,12 @@ pub fn decode_envelope(body: &[u8]) -> Result<UnknownRef<'_>, ProtoError> {
     let Some(rest) = body.strip_prefix(&MAGIC) else {
         return Err(ProtoError::NotMarked);
     };
+    if rest.is_empty() {
+        // Go: "empty body".
+        return Err(ProtoError::Invalid(
+            "empty body after the k8s\\x00 prefix".into(),
+        ));
+    }
     decode_unknown(rest)
 }
 
@@ -271,5 +277,32 @@ impl<T: Message + Field> Message for List<T> {
         for i in &self.items {
             i.encode_field(2, out);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_envelope_round_trips_and_an_empty_or_unmarked_body_is_refused() {
+        let body = encode_envelope("apps/v1", "Deployment", b"\x0a\x00");
+        let u = decode_envelope(&body).unwrap();
+        assert_eq!(
+            (u.api_version, u.kind, u.raw),
+            ("apps/v1", "Deployment", &b"\x0a\x00"[..])
+        );
+        assert!(check_kind(&u, "apps/v1", "Deployment").is_ok());
+        assert!(matches!(
+            check_kind(&u, "v1", "Pod"),
+            Err(ProtoError::KindMismatch { .. })
+        ));
+        // Go: "empty body" for the prefix alone, and a refusal without the prefix.
+        assert!(matches!(
+            decode_envelope(&MAGIC),
+            Err(ProtoError::Invalid(_))
+        ));
+        assert_eq!(decode_envelope(b"{}"), Err(ProtoError::NotMarked));
     }
 }

@@ -20,8 +20,10 @@ use thin_vec::ThinVec;
 
 use crate::{ByteString, Str, StrMap};
 
-/// Deepest message nesting a decoder follows. Go's `protobuf` decoders use 100 as well
-/// (`protowire`'s default recursion limit).
+/// Deepest message nesting a decoder follows. Differs from Go: gogo's generated `Unmarshal`
+/// has no limit (a goroutine's stack grows); a Rust thread's stack does not, so bytes that
+/// nest messages without end must fail before they overflow it. Kubernetes types nest far
+/// less deeply than this.
 pub const MAX_DEPTH: u32 = 100;
 
 /// A protobuf wire type: how the bytes after a field's key are laid out.
