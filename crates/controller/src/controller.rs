@@ -33,6 +33,7 @@ use futures::FutureExt;
 use informer::store::{deletion_handling_meta_namespace_key_func, meta_namespace_key_func};
 use informer::{Lister, ResourceEventHandlerFuncs, SharedIndexInformer};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 use workqueue::{QueueConfig, RateLimitingQueue, default_controller_rate_limiter};
 
 /// How many times a key is retried before it is dropped. Port of the examples' `maxRetries`.
@@ -178,8 +179,8 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future aborts the informer and workers without draining.
-    /// Cancel `shutdown` instead.
+    /// Not cancel safe: dropping the future aborts the informer and workers it started (their
+    /// tasks are owned by the future) without draining the queue. Cancel `shutdown` instead.
     pub async fn run<R, Fut>(
         self,
         workers: usize,
@@ -198,7 +199,7 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
         let informer_task = (!this.informer.has_started()).then(|| {
             let informer = this.informer.clone();
             let stop = informer_stop.clone();
-            tokio::spawn(async move { informer.run(stop).await })
+            AbortOnDropHandle::new(tokio::spawn(async move { informer.run(stop).await }))
         });
         let stop_informer = || async {
             informer_stop.cancel();
@@ -228,7 +229,9 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
                 let this = this.clone();
                 let reconcile = reconcile.clone();
                 let shutdown = shutdown.clone();
-                tokio::spawn(async move { this.run_worker(worker, &*reconcile, &shutdown).await })
+                AbortOnDropHandle::new(tokio::spawn(async move {
+                    this.run_worker(worker, &*reconcile, &shutdown).await
+                }))
             })
             .collect();
 

@@ -444,3 +444,59 @@ async fn a_burst_of_changes_while_the_key_waits_costs_one_reconcile() {
     run.await.unwrap().unwrap();
     server.shutdown().await;
 }
+
+/// A ListerWatcher that holds a sender: the receiver sees the channel close once nothing
+/// holds the ListerWatcher any more (the informer and every task that shares it are gone).
+struct Tracked {
+    inner: ListWatch<Pod>,
+    _alive: tokio::sync::mpsc::Sender<()>,
+}
+
+impl informer::ListerWatcher<Pod> for Tracked {
+    fn list(
+        &self,
+        opts: apiclient::ListOptions,
+    ) -> futures::future::BoxFuture<'_, apiclient::Result<apiclient::meta::List<Pod>>> {
+        self.inner.list(opts)
+    }
+    fn watch(
+        &self,
+        opts: apiclient::ListOptions,
+    ) -> futures::future::BoxFuture<'_, apiclient::Result<informer::WatchEventStream<Pod>>> {
+        self.inner.watch(opts)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_run_stops_the_informer_and_the_workers_it_started() {
+    let server = TestServer::start().await.unwrap();
+    server.create(PODS, pod("a", 1)).unwrap();
+    let (alive, mut gone) = tokio::sync::mpsc::channel::<()>(1);
+    let client = RestClient::new(&Config::new(server.url())).unwrap();
+    let lw = Tracked {
+        inner: ListWatch::<Pod>::for_resource(client, Some("default")),
+        _alive: alive,
+    };
+    let informer = SharedIndexInformer::new(Arc::new(lw), InformerOptions::default());
+    let controller = Controller::new(informer, ControllerConfig::default()).unwrap();
+    let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel();
+    let run = controller.run(2, CancellationToken::new(), move |key, _| {
+        let seen = seen_tx.clone();
+        async move {
+            let _ = seen.send(key);
+            Ok(())
+        }
+    });
+    let handle = tokio::spawn(run);
+    // A reconcile happened: the informer and the workers are running.
+    let key = tokio::time::timeout(Duration::from_secs(30), seen_rx.recv()).await;
+    assert_eq!(key.unwrap().as_deref(), Some("default/a"));
+
+    handle.abort();
+    assert!(handle.await.unwrap_err().is_cancelled());
+    // Every task `run` started is gone with it: nothing holds the ListerWatcher any more.
+    // (The bound only turns a leak into a failure instead of a hang.)
+    let closed = tokio::time::timeout(Duration::from_secs(30), gone.recv()).await;
+    assert_eq!(closed, Ok(None), "a task started by run outlived it");
+    server.shutdown().await;
+}

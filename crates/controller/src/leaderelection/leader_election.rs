@@ -30,6 +30,7 @@ use rand::Rng;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::resourcelock::{LeaderElectionRecord, ResourceLock};
 
@@ -257,8 +258,8 @@ impl<L: ResourceLock> LeaderElector<L> {
     ///
     /// # Cancel safety
     ///
-    /// Not cancel safe: dropping the future skips the release and `on_stopped_leading`, and
-    /// aborts nothing it spawned. Cancel `shutdown` instead.
+    /// Not cancel safe: dropping the future skips the release and `on_stopped_leading`; the
+    /// leading task it spawned is aborted with it. Cancel `shutdown` instead.
     pub async fn run(mut self, shutdown: CancellationToken, callbacks: LeaderCallbacks) {
         let LeaderCallbacks {
             on_started_leading,
@@ -267,7 +268,7 @@ impl<L: ResourceLock> LeaderElector<L> {
         } = callbacks;
         if self.acquire(&shutdown, on_new_leader.as_deref()).await {
             let leading = shutdown.child_token();
-            let task = tokio::spawn(on_started_leading(leading.clone()));
+            let task = AbortOnDropHandle::new(tokio::spawn(on_started_leading(leading.clone())));
             self.renew(&leading, on_new_leader.as_deref()).await;
             leading.cancel();
             if let Err(err) = task.await {
