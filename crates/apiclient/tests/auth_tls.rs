@@ -49,6 +49,16 @@ async fn https_with_generated_ca_and_bearer_token() {
     untrusted.tls.insecure = true;
     assert_eq!(list_pods(&untrusted).await.unwrap(), 0);
 
+    // ... but not together with a CA: client-go refuses the pair rather than ignore the CA.
+    let mut both = config.clone();
+    both.tls.insecure = true;
+    let e = RestClient::new(&both).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("specifying a root certificates file with the insecure flag is not allowed"),
+        "{e}"
+    );
+
     // A configured server name must match the certificate.
     let mut renamed = config.clone();
     renamed.bearer_token = Some("s3cret".into());
@@ -74,6 +84,18 @@ async fn client_certificate_authenticates() {
     config.tls.key_data = Some(key.into_bytes());
     assert_eq!(list_pods(&config).await.unwrap(), 0);
     assert!(!format!("{config:?}").contains("PRIVATE KEY"));
+
+    // A key from another pair is refused when the client is built, with Go's message,
+    // instead of failing later in the handshake.
+    let (_, other_key) = server.issue_client_cert("mallory").unwrap();
+    config.tls.key_data = Some(other_key.into_bytes());
+    let e = RestClient::new(&config).unwrap_err();
+    assert!(matches!(e, Error::Tls { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("tls: private key does not match public key"),
+        "{e}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -73,7 +73,18 @@ fn certified_key(cert_pem: &[u8], key_pem: &[u8]) -> Result<CertifiedKey> {
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| tls_err("client key", e))?;
     let signer = rustls::crypto::ring::sign::any_supported_type(&key)
         .map_err(|e| tls_err("client key", e))?;
-    Ok(CertifiedKey::new(chain, signer))
+    let certified = CertifiedKey::new(chain, signer);
+    // Go's tls.X509KeyPair refuses a pair that does not belong together when the config is
+    // loaded; without this check the mismatch shows up later as an opaque handshake error.
+    if let Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch)) =
+        certified.keys_match()
+    {
+        return Err(tls_err(
+            "client certificate",
+            "tls: private key does not match public key",
+        ));
+    }
+    Ok(certified)
 }
 
 /// Reads `data`, else `file`; names the file in errors. Port of transport.go: dataFromSliceOrFile.
@@ -96,7 +107,22 @@ fn data_or_file(
 /// Builds the rustls configuration and the slot holding the client certificate.
 pub fn client_config(tls: &TlsConfig) -> Result<(ClientConfig, Arc<ClientCertSlot>)> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let has_ca = tls.ca_data.as_ref().is_some_and(|d| !d.is_empty())
+        || tls
+            .ca_file
+            .as_ref()
+            .is_some_and(|f| !f.as_os_str().is_empty());
+    if tls.insecure && has_ca {
+        // Port of transport.go: TLSConfigFor.
+        return Err(tls_err(
+            "CA certificate",
+            "specifying a root certificates file with the insecure flag is not allowed",
+        ));
+    }
     let verifier: Arc<dyn ServerCertVerifier> = if tls.insecure {
+        tracing::warn!(
+            "TLS verification is off (insecure-skip-tls-verify): the server's certificate is not checked"
+        );
         Arc::new(InsecureVerifier(provider.clone()))
     } else if let Some(ca) = data_or_file("CA", &tls.ca_data, &tls.ca_file)? {
         let mut roots = RootCertStore::empty();
