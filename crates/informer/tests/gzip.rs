@@ -14,14 +14,6 @@ use informer::ReflectorConfig;
 use testserver::{FaultMatch, TestServer, Verb};
 use tokio_util::sync::CancellationToken;
 
-/// A pod with a kilobyte of annotation, so 200 of them make a LIST well over 128 KiB.
-fn big_pod(name: &str, i: u64) -> serde_json::Value {
-    let mut p = pod_json(name, i);
-    p["metadata"]["annotations"] =
-        serde_json::json!({"example.com/notes": format!("{i}:{}", "lorem ipsum ".repeat(90))});
-    p
-}
-
 async fn server_with_big_pods(n: u64) -> TestServer {
     let server = TestServer::start().await.unwrap();
     let _ = server.create_namespace(NS);

@@ -9,36 +9,11 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::core::v1::Pod;
 use apiclient::ContentConfig;
 use common::*;
-use informer::{InformerOptions, ListWatch, ReflectorConfig, SharedIndexInformer};
+use informer::ReflectorConfig;
 use testserver::{FaultMatch, TestServer, Verb};
 use tokio_util::sync::CancellationToken;
-
-fn informer_with(
-    server: &TestServer,
-    reflector: ReflectorConfig,
-    content: ContentConfig,
-) -> SharedIndexInformer<Pod> {
-    let lw = ListWatch::<Pod>::for_resource(client(server), Some(NS)).content_config(content);
-    SharedIndexInformer::new(
-        Arc::new(lw),
-        InformerOptions {
-            reflector,
-            indexers: informer::index::namespace_indexers(),
-            ..InformerOptions::default()
-        },
-    )
-}
-
-/// A pod with a kilobyte of annotation, so 200 of them make a LIST well over 128 KiB.
-fn big_pod(name: &str, i: u64) -> serde_json::Value {
-    let mut p = pod_json(name, i);
-    p["metadata"]["annotations"] =
-        serde_json::json!({"example.com/notes": format!("{i}:{}", "lorem ipsum ".repeat(90))});
-    p
-}
 
 async fn server_with(n: u64, make: fn(&str, u64) -> serde_json::Value) -> TestServer {
     let server = TestServer::start().await.unwrap();
@@ -57,7 +32,7 @@ async fn sync_bytes(
     reflector: ReflectorConfig,
     content: ContentConfig,
 ) -> u64 {
-    let i = informer_with(server, reflector, content);
+    let i = pod_informer_with(server, reflector, content);
     server.reset_request_counts();
     let stop = CancellationToken::new();
     let task = tokio::spawn({
@@ -104,7 +79,7 @@ async fn protobuf_watch_carries_changes_bookmarks_and_a_410_relist_to_convergenc
             .create(&pods_path(), pod_json(&format!("p{i}"), i))
             .unwrap();
     }
-    let i = informer_with(&server, fast_reflector(), ContentConfig::protobuf());
+    let i = pod_informer_with(&server, fast_reflector(), ContentConfig::protobuf());
     let view = Arc::new(View::default());
     i.add_event_handler(ViewHandler(view.clone())).unwrap();
     let stop = CancellationToken::new();

@@ -233,11 +233,7 @@ impl<'c, T> ProtobufListDecoder<'c, T> {
                         self.list.items.push(item);
                     }
                     (1 | 2, got) => {
-                        return Err(ProtoError::WrongWireType {
-                            message: ListMeta::NAME,
-                            field,
-                            got,
-                        });
+                        return Err(ProtoError::wrong_wire_type(ListMeta::NAME, field, got));
                     }
                     _ => {}
                 }

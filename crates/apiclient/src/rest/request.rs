@@ -511,19 +511,13 @@ enum Sent {
 /// newUnstructuredResponseError: a `Status` body is used as is (its code filled in if
 /// missing); any other body becomes the message of a status derived from the HTTP code.
 pub fn error_from_body(status: u16, retry_after: Option<u64>, body: &[u8], verb: &str) -> Error {
-    if let Ok(mut s) = Status::decode_protobuf(body) {
-        if s.code == 0 {
-            s.code = i32::from(status);
-        }
-        return ApiError {
-            status: s,
-            retry_after_header: retry_after,
-        }
-        .into();
-    }
-    if let Ok(mut s) = serde_json::from_slice::<Status>(body)
-        && s.types.kind == "Status"
-    {
+    // A protobuf Status (when the client accepted protobuf), else a JSON one.
+    let status_body = Status::decode_protobuf(body).ok().or_else(|| {
+        serde_json::from_slice::<Status>(body)
+            .ok()
+            .filter(|s| s.types.kind == "Status")
+    });
+    if let Some(mut s) = status_body {
         if s.code == 0 {
             s.code = i32::from(status);
         }

@@ -16,18 +16,14 @@ use crate::meta::{
 };
 use crate::runtime::wire::{
     Field, Message, ProtoError, Reader, WireType, always_len, encode_always, key_len,
-    len_field_len, merge, merge_omitempty, merge_unshared, put_key, put_len_field, put_varint,
-    varint_len,
+    len_field_len, merge, merge_omitempty, merge_unshared, put_key, put_single_bytes, put_varint,
+    read_single_bytes, single_bytes_len, varint_len,
 };
 
 /// Reads a `Timestamp` message `{1: seconds, 2: nanos}`; `None` for the empty message.
 fn read_timestamp(wire: WireType, r: &mut Reader<'_>) -> Result<Option<(i64, i32)>, ProtoError> {
     if wire != WireType::Len {
-        return Err(ProtoError::WrongWireType {
-            message: "Time",
-            field: 0,
-            got: wire,
-        });
+        return Err(ProtoError::wrong_wire_type("Time", 0, wire));
     }
     let mut m = r.nested()?;
     if m.is_empty() {
@@ -138,49 +134,16 @@ fn micro_parts(t: MicroTime) -> (i64, i32) {
 /// Port of `FieldsV1` (`{1: Raw}`): the raw JSON of the managed-fields set, shared.
 impl Field for FieldsV1 {
     fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
-        if wire != WireType::Len {
-            return Err(ProtoError::WrongWireType {
-                message: "FieldsV1",
-                field: 0,
-                got: wire,
-            });
-        }
-        let mut m = r.nested()?;
-        while let Some((f, w)) = m.key()? {
-            match (f, w) {
-                (1, WireType::Len) => {
-                    let raw =
-                        std::str::from_utf8(m.bytes()?).map_err(|_| ProtoError::InvalidUtf8)?;
-                    self.0 = Str::new(raw);
-                }
-                (1, got) => {
-                    return Err(ProtoError::WrongWireType {
-                        message: "FieldsV1",
-                        field: 1,
-                        got,
-                    });
-                }
-                _ => m.skip(w)?,
-            }
+        if let Some(b) = read_single_bytes("FieldsV1", wire, r)? {
+            self.0 = Str::new(std::str::from_utf8(b).map_err(|_| ProtoError::InvalidUtf8)?);
         }
         Ok(())
     }
     fn field_len(&self, field: u32) -> usize {
-        let body = if self.0.is_empty() {
-            0
-        } else {
-            len_field_len(1, self.0.len())
-        };
-        len_field_len(field, body)
+        single_bytes_len(field, self.0.as_bytes(), false)
     }
     fn encode_field(&self, field: u32, out: &mut Vec<u8>) {
-        put_key(out, field, WireType::Len);
-        if self.0.is_empty() {
-            put_varint(out, 0);
-        } else {
-            put_varint(out, len_field_len(1, self.0.len()) as u64);
-            put_len_field(out, 1, self.0.as_bytes());
-        }
+        put_single_bytes(out, field, self.0.as_bytes(), false);
     }
 }
 

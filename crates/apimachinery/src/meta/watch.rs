@@ -48,11 +48,7 @@ pub struct WatchEventRef<'a> {
 }
 
 fn wrong(field: u32, got: WireType) -> ProtoError {
-    ProtoError::WrongWireType {
-        message: "WatchEvent",
-        field,
-        got,
-    }
+    ProtoError::wrong_wire_type("WatchEvent", field, got)
 }
 
 /// Reads one watch frame (without its 4-byte length).
@@ -75,11 +71,7 @@ pub fn decode_watch_event(frame: &[u8]) -> Result<WatchEventRef<'_>, ProtoError>
                     match (f, w) {
                         (1, WireType::Len) => raw = Some(ext.bytes()?),
                         (1, got) => {
-                            return Err(ProtoError::WrongWireType {
-                                message: "RawExtension",
-                                field: 1,
-                                got,
-                            });
+                            return Err(ProtoError::wrong_wire_type("RawExtension", 1, got));
                         }
                         _ => ext.skip(w)?,
                     }

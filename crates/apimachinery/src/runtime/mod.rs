@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 
 use crate::Str;
 use crate::runtime::wire::{
-    Field, ProtoError, Reader, WireType, len_field_len, put_key, put_len_field, put_varint,
+    Field, ProtoError, Reader, WireType, put_single_bytes, read_single_bytes, single_bytes_len,
 };
 
 pub mod framer;
@@ -91,55 +91,23 @@ impl<'de> Deserialize<'de> for RawExtension {
 /// else is an error rather than text this type cannot hold.
 impl Field for RawExtension {
     fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
-        if wire != WireType::Len {
-            return Err(ProtoError::WrongWireType {
-                message: "RawExtension",
-                field: 0,
-                got: wire,
-            });
-        }
-        let mut m = r.nested()?;
-        while let Some((f, w)) = m.key()? {
-            match (f, w) {
-                (1, WireType::Len) => {
-                    let raw = std::str::from_utf8(m.bytes()?)
-                        .map_err(|_| ProtoError::Invalid("RawExtension is not JSON".into()))?;
-                    *self = if raw.is_empty() {
-                        RawExtension::default()
-                    } else {
-                        RawExtension::from_json(raw).map_err(|e| {
-                            ProtoError::Invalid(format!("RawExtension is not JSON: {e}"))
-                        })?
-                    };
-                }
-                (1, got) => {
-                    return Err(ProtoError::WrongWireType {
-                        message: "RawExtension",
-                        field: 1,
-                        got,
-                    });
-                }
-                _ => m.skip(w)?,
-            }
+        if let Some(b) = read_single_bytes("RawExtension", wire, r)? {
+            let raw = std::str::from_utf8(b)
+                .map_err(|_| ProtoError::Invalid("RawExtension is not JSON".into()))?;
+            *self = if raw.is_empty() {
+                RawExtension::default()
+            } else {
+                RawExtension::from_json(raw)
+                    .map_err(|e| ProtoError::Invalid(format!("RawExtension is not JSON: {e}")))?
+            };
         }
         Ok(())
     }
     fn field_len(&self, field: u32) -> usize {
-        let body = if self.0.is_empty() {
-            0
-        } else {
-            len_field_len(1, self.0.len())
-        };
-        len_field_len(field, body)
+        single_bytes_len(field, self.0.as_bytes(), false)
     }
     fn encode_field(&self, field: u32, out: &mut Vec<u8>) {
-        put_key(out, field, WireType::Len);
-        if self.0.is_empty() {
-            put_varint(out, 0);
-        } else {
-            put_varint(out, len_field_len(1, self.0.len()) as u64);
-            put_len_field(out, 1, self.0.as_bytes());
-        }
+        put_single_bytes(out, field, self.0.as_bytes(), false);
     }
 }
 

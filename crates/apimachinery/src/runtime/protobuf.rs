@@ -94,11 +94,7 @@ pub fn decode_unknown(bytes: &[u8]) -> Result<UnknownRef<'_>, ProtoError> {
 }
 
 fn wrong(message: &'static str, field: u32, got: WireType) -> ProtoError {
-    ProtoError::WrongWireType {
-        message,
-        field,
-        got,
-    }
+    ProtoError::wrong_wire_type(message, field, got)
 }
 
 /// Writes `k8s\0` + `runtime.Unknown{typeMeta, raw}`. Port of `Serializer.Encode` (which

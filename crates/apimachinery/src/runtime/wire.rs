@@ -374,10 +374,17 @@ pub fn put_message_field<M: Message>(out: &mut Vec<u8>, field: u32, m: &M) {
 }
 
 fn wrong(message: &'static str, field: u32, got: WireType) -> ProtoError {
-    ProtoError::WrongWireType {
-        message,
-        field,
-        got,
+    ProtoError::wrong_wire_type(message, field, got)
+}
+
+impl ProtoError {
+    /// A known field that arrived with the wrong wire type. Go: `wrong wireType`.
+    pub fn wrong_wire_type(message: &'static str, field: u32, got: WireType) -> Self {
+        ProtoError::WrongWireType {
+            message,
+            field,
+            got,
+        }
     }
 }
 
@@ -668,6 +675,51 @@ macro_rules! impl_message_field {
             }
         }
     )*};
+}
+
+/// Reads a message whose one field is `1: bytes` or `1: string` (`Quantity`, `FieldsV1`,
+/// `RawExtension`): the bytes of its last field 1, `None` when it has none; other fields are
+/// skipped.
+pub fn read_single_bytes<'a>(
+    message: &'static str,
+    wire: WireType,
+    r: &mut Reader<'a>,
+) -> Result<Option<&'a [u8]>, ProtoError> {
+    if wire != WireType::Len {
+        return Err(wrong(message, 0, wire));
+    }
+    let mut m = r.nested()?;
+    let mut found = None;
+    while let Some((f, w)) = m.key()? {
+        match (f, w) {
+            (1, WireType::Len) => found = Some(m.bytes()?),
+            (1, got) => return Err(wrong(message, 1, got)),
+            _ => m.skip(w)?,
+        }
+    }
+    Ok(found)
+}
+
+/// Bytes of such a message written as field `field`; field 1 is left out when `bytes` is
+/// empty unless `always` (gogo writes a nil `[]byte` as nothing, a string always).
+pub fn single_bytes_len(field: u32, bytes: &[u8], always: bool) -> usize {
+    let body = if bytes.is_empty() && !always {
+        0
+    } else {
+        len_field_len(1, bytes.len())
+    };
+    len_field_len(field, body)
+}
+
+/// Writes such a message as field `field` (see [`single_bytes_len`]).
+pub fn put_single_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8], always: bool) {
+    put_key(out, field, WireType::Len);
+    if bytes.is_empty() && !always {
+        put_varint(out, 0);
+    } else {
+        put_varint(out, len_field_len(1, bytes.len()) as u64);
+        put_len_field(out, 1, bytes);
+    }
 }
 
 /// Merges a length-delimited nested message into `m` (proto merge semantics: a message

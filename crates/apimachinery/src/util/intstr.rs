@@ -138,11 +138,7 @@ mod proto {
         fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
             const N: &str = "IntOrString";
             if wire != WireType::Len {
-                return Err(ProtoError::WrongWireType {
-                    message: N,
-                    field: 0,
-                    got: wire,
-                });
+                return Err(ProtoError::wrong_wire_type(N, 0, wire));
             }
             let mut m = r.nested()?;
             let (mut t, mut i, mut s) = (0i64, 0i32, Str::default());

@@ -95,7 +95,16 @@ pub fn pod_informer(
     server: &testserver::TestServer,
     reflector: ReflectorConfig,
 ) -> SharedIndexInformer<Pod> {
-    let lw = ListWatch::<Pod>::for_resource(client(server), Some(NS));
+    pod_informer_with(server, reflector, apiclient::ContentConfig::default())
+}
+
+/// [`pod_informer`] speaking the given media types (protobuf or JSON).
+pub fn pod_informer_with(
+    server: &testserver::TestServer,
+    reflector: ReflectorConfig,
+    content: apiclient::ContentConfig,
+) -> SharedIndexInformer<Pod> {
+    let lw = ListWatch::<Pod>::for_resource(client(server), Some(NS)).content_config(content);
     SharedIndexInformer::new(
         Arc::new(lw),
         InformerOptions {
@@ -182,4 +191,13 @@ pub async fn wait_converged(
         // no notification (e.g. a relist that finds nothing new).
         let _ = tokio::time::timeout((end - now).min(Duration::from_millis(200)), notified).await;
     }
+}
+
+/// A pod with a kilobyte of annotation, so 200 of them make a LIST well over 128 KiB (the
+/// server's gzip threshold).
+pub fn big_pod(name: &str, i: u64) -> serde_json::Value {
+    let mut p = pod_json(name, i);
+    p["metadata"]["annotations"] =
+        serde_json::json!({"example.com/notes": format!("{i}:{}", "lorem ipsum ".repeat(90))});
+    p
 }

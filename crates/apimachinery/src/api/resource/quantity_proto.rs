@@ -6,44 +6,22 @@
 
 use crate::api::resource::Quantity;
 use crate::runtime::wire::{
-    Field, ProtoError, Reader, WireType, len_field_len, put_key, put_len_field, put_varint,
+    Field, ProtoError, Reader, WireType, put_single_bytes, read_single_bytes, single_bytes_len,
 };
 
 impl Field for Quantity {
     fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
-        if wire != WireType::Len {
-            return Err(ProtoError::WrongWireType {
-                message: "Quantity",
-                field: 0,
-                got: wire,
-            });
-        }
-        let mut m = r.nested()?;
-        while let Some((f, w)) = m.key()? {
-            match (f, w) {
-                (1, WireType::Len) => {
-                    let s = m.str()?;
-                    *self = Quantity::parse(s).map_err(|e| ProtoError::Invalid(e.to_string()))?;
-                }
-                (1, got) => {
-                    return Err(ProtoError::WrongWireType {
-                        message: "Quantity",
-                        field: 1,
-                        got,
-                    });
-                }
-                _ => m.skip(w)?,
-            }
+        if let Some(b) = read_single_bytes("Quantity", wire, r)? {
+            let s = std::str::from_utf8(b).map_err(|_| ProtoError::InvalidUtf8)?;
+            *self = Quantity::parse(s).map_err(|e| ProtoError::Invalid(e.to_string()))?;
         }
         Ok(())
     }
     fn field_len(&self, field: u32) -> usize {
-        len_field_len(field, len_field_len(1, self.as_str().len()))
+        single_bytes_len(field, self.as_str().as_bytes(), true)
     }
     fn encode_field(&self, field: u32, out: &mut Vec<u8>) {
-        put_key(out, field, WireType::Len);
-        put_varint(out, len_field_len(1, self.as_str().len()) as u64);
-        put_len_field(out, 1, self.as_str().as_bytes());
+        put_single_bytes(out, field, self.as_str().as_bytes(), true);
     }
 }
 
@@ -51,6 +29,7 @@ impl Field for Quantity {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::runtime::wire::{put_key, put_len_field, put_varint};
 
     #[test]
     fn a_quantity_round_trips_and_a_malformed_one_is_an_error() {
