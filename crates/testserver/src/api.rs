@@ -19,9 +19,11 @@ use serde_json::Value;
 use crate::body::{self, Body};
 use crate::compression;
 use crate::discovery;
+use crate::field_validation;
 use crate::list;
 use crate::negotiate::{self, Format, Input};
 use crate::objects::{self, Part, Scope};
+use crate::openapi;
 use crate::patch::PatchType;
 use crate::query::ListOptions;
 use crate::router::{self, ResourceRequest, Route};
@@ -107,6 +109,11 @@ async fn api_request(
             Some(verb) => resource_request(&shared, req, r, verb, format).await,
             None => Err(ApiError::method_not_allowed(req.method().as_str())),
         },
+        Route::OpenApiV2 | Route::OpenApiV3Index | Route::OpenApiV3(_)
+            if req.method() == Method::GET =>
+        {
+            Ok(openapi_request(&shared, &req, route))
+        }
         other if req.method() == Method::GET => discovery_request(&shared, other),
         _ => Err(ApiError::method_not_allowed(req.method().as_str())),
     };
@@ -129,6 +136,16 @@ fn authorized(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) -> bool 
     matches!((presented, &config.bearer_token), (Some(p), Some(t)) if p.trim() == t)
 }
 
+fn openapi_request(shared: &Shared, req: &Request<Incoming>, route: Route) -> Response<Body> {
+    let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
+    let headers = req.headers();
+    match route {
+        Route::OpenApiV3Index => openapi::v3_index(&registry, headers),
+        Route::OpenApiV3(gv) => openapi::v3_document(&registry, &gv, req.uri().query(), headers),
+        _ => openapi::v2_document(headers),
+    }
+}
+
 fn discovery_request(shared: &Shared, route: Route) -> Result<Response<Body>, ApiError> {
     let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
     let doc = match route {
@@ -148,7 +165,11 @@ fn discovery_request(shared: &Shared, route: Route) -> Result<Response<Body>, Ap
         }
         Route::Resources { group, version } => discovery::resources(&registry, &group, &version)
             .ok_or_else(ApiError::unknown_resource)?,
-        Route::Resource(_) | Route::NotFound => return Err(ApiError::unknown_resource()),
+        Route::Resource(_)
+        | Route::OpenApiV2
+        | Route::OpenApiV3Index
+        | Route::OpenApiV3(_)
+        | Route::NotFound => return Err(ApiError::unknown_resource()),
     };
     Ok(body::json(200, &doc))
 }
@@ -296,12 +317,18 @@ async fn resource_request(
         }
         Verb::Create => {
             let value = read_object(shared, req, protobuf).await?;
+            if opts.strict_fields {
+                field_validation::check_strict(&r.res, &value)?;
+            }
             let obj = objects::create(store, scope, value)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(body::stored_as(201, &obj, format))
         }
         Verb::Update => {
             let value = read_object(shared, req, protobuf).await?;
+            if opts.strict_fields {
+                field_validation::check_strict(&r.res, &value)?;
+            }
             let obj = objects::update(store, scope, &name, value, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(body::stored_as(200, &obj, format))
@@ -311,6 +338,9 @@ async fn resource_request(
             let kind = PatchType::from_content_type(&ct)
                 .ok_or_else(|| ApiError::unsupported_media_type(&ct))?;
             let bytes = read_body(shared, req).await?;
+            if opts.strict_fields && kind != PatchType::Json {
+                field_validation::check_strict(&r.res, &crate::patch::parse(&bytes)?)?;
+            }
             let (obj, created) = objects::patch(store, scope, &name, kind, &bytes, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(body::stored_as(

@@ -42,6 +42,14 @@
 //!
 //! - Discovery: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}`,
 //!   `/apis/{group}/{version}`, `/healthz`, `/readyz`, `/livez`.
+//! - OpenAPI, from the documents recorded from kube-apiserver 1.32: `/openapi/v2`, the
+//!   `/openapi/v3` index and `/openapi/v3/<group-version>` for the built-in group-versions
+//!   served, with content-hash URLs, ETags, 304s and immutable caching as kube-openapi sends
+//!   them (JSON only; see the `openapi` module). Custom resources have no OpenAPI document.
+//! - `fieldValidation=Strict` on create, update and patch: unknown fields of built-in kinds are
+//!   a 400 `strict decoding error: unknown field "spec.replicass"`, checked against those
+//!   schemas, which is how kubectl 1.32 validates `create -f`/`apply -f` (see the
+//!   `field_validation` module). `kubectl explain` reads the v3 documents.
 //! - Built-ins: v1 namespaces, pods (with `status`), configmaps, secrets, services, events,
 //!   nodes; apps/v1 deployments (with `status` and `scale`); coordination.k8s.io/v1 leases;
 //!   events.k8s.io/v1 events; apiextensions.k8s.io/v1 CustomResourceDefinitions, whose
@@ -93,9 +101,10 @@
 //! `events.k8s.io` events are stored separately, and objects are kept as JSON: protobuf is
 //! converted at the edge through `api::scheme`. YAML is neither written (an `Accept` of
 //! `application/yaml` is answered in JSON) nor read (YAML bodies get 415), and DeleteOptions
-//! bodies must be JSON. There is no OpenAPI document, so kubectl needs `--validate=false` for
-//! `create -f`/`apply -f`; kubectl's generator commands, which send protobuf (`kubectl create
-//! namespace|configmap|secret|deployment ...`), work as they are.
+//! bodies must be JSON. Field validation knows only the built-in kinds' schemas: custom
+//! resources are never rejected for unknown fields, and `fieldValidation=Warn` (the server's
+//! default) sends no warnings. OpenAPI documents are JSON only: kubectl 1.32 reads v3 as JSON,
+//! but a client that accepts only the protobuf form of v2 gets 406.
 
 pub mod admin;
 mod api;
@@ -108,9 +117,11 @@ mod defaults;
 mod discovery;
 mod error;
 mod faults;
+mod field_validation;
 mod list;
 mod negotiate;
 mod objects;
+mod openapi;
 mod patch;
 mod protobuf;
 mod query;

@@ -29,6 +29,8 @@ pub(crate) struct ListOptions {
     pub timeout: Option<Duration>,
     /// `dryRun=All`: validate but do not persist.
     pub dry_run: bool,
+    /// `fieldValidation=Strict`: reject unknown fields (see `field_validation`).
+    pub strict_fields: bool,
 }
 
 fn parse_bool(v: &str) -> bool {
@@ -80,6 +82,7 @@ impl ListOptions {
                     o.timeout = (secs > 0).then(|| Duration::from_secs(secs));
                 }
                 "dryRun" => o.dry_run = v == "All",
+                "fieldValidation" => o.strict_fields = v == "Strict",
                 _ => {}
             }
         }

@@ -47,8 +47,17 @@ pub(crate) enum Route {
     CoreVersions,
     Groups,
     Group(String),
-    Resources { group: String, version: String },
+    Resources {
+        group: String,
+        version: String,
+    },
     Resource(ResourceRequest),
+    /// `/openapi/v2`.
+    OpenApiV2,
+    /// `/openapi/v3`, the index.
+    OpenApiV3Index,
+    /// `/openapi/v3/<group-version>`, e.g. `apis/apps/v1`.
+    OpenApiV3(String),
     NotFound,
 }
 
@@ -71,6 +80,9 @@ pub(crate) fn route(registry: &Registry, path: &str) -> Route {
             version: (*v).to_owned(),
         },
         ["apis", g, v, rest @ ..] => resource(registry, g, v, rest),
+        ["openapi", "v2"] => Route::OpenApiV2,
+        ["openapi", "v3"] => Route::OpenApiV3Index,
+        ["openapi", "v3", rest @ ..] => Route::OpenApiV3(rest.join("/")),
         _ => Route::NotFound,
     }
 }

@@ -145,23 +145,13 @@ async fn create_apply_get_json_and_delete() {
     let file = manifest.to_str().unwrap();
     let url = server.url();
 
-    let dry = run(
-        &url,
-        &dir,
-        &["create", "--dry-run=server", "--validate=false", "-f", file],
-    )
-    .await;
+    let dry = run(&url, &dir, &["create", "--dry-run=server", "-f", file]).await;
     assert_eq!(dry.trim(), "configmap/cfg created (server dry run)");
     assert_eq!(server.count("configmaps"), 0);
-    let created = run(&url, &dir, &["create", "--validate=false", "-f", file]).await;
+    let created = run(&url, &dir, &["create", "-f", file]).await;
     assert_eq!(created.trim(), "configmap/cfg created");
     std::fs::write(&manifest, cm("2").to_string()).unwrap();
-    let applied = run(
-        &url,
-        &dir,
-        &["apply", "--server-side", "--validate=false", "-f", file],
-    )
-    .await;
+    let applied = run(&url, &dir, &["apply", "--server-side", "-f", file]).await;
     assert_eq!(applied.trim(), "configmap/cfg serverside-applied");
     assert_eq!(
         server
@@ -193,7 +183,6 @@ async fn create_apply_get_json_and_delete() {
         &[
             "apply",
             "--server-side",
-            "--validate=false",
             "-n",
             "default",
             "-f",
@@ -377,14 +366,7 @@ async fn the_binary_serves_kubectl() {
     run(
         &url,
         &dir,
-        &[
-            "create",
-            "--validate=false",
-            "-n",
-            "default",
-            "-f",
-            manifest.to_str().unwrap(),
-        ],
+        &["create", "-n", "default", "-f", manifest.to_str().unwrap()],
     )
     .await;
     let out = run(&url, &dir, &["get", "pods", "-A"]).await;
@@ -411,16 +393,12 @@ async fn scale_label_and_client_side_apply_of_a_deployment() {
     let file = manifest.to_str().unwrap();
     let url = server.url();
     assert_eq!(
-        run(&url, &dir, &["apply", "--validate=false", "-f", file])
-            .await
-            .trim(),
+        run(&url, &dir, &["apply", "-f", file]).await.trim(),
         "deployment.apps/web created"
     );
     std::fs::write(&manifest, deploy(4).to_string()).unwrap();
     assert_eq!(
-        run(&url, &dir, &["apply", "--validate=false", "-f", file])
-            .await
-            .trim(),
+        run(&url, &dir, &["apply", "-f", file]).await.trim(),
         "deployment.apps/web configured"
     );
     let path = "/apis/apps/v1/namespaces/default/deployments/web";
@@ -476,13 +454,7 @@ async fn applying_a_crd_serves_its_resource() {
     run(
         &url,
         &dir,
-        &[
-            "apply",
-            "--server-side",
-            "--validate=false",
-            "-f",
-            crd_file.to_str().unwrap(),
-        ],
+        &["apply", "--server-side", "-f", crd_file.to_str().unwrap()],
     )
     .await;
     run(
@@ -499,17 +471,7 @@ async fn applying_a_crd_serves_its_resource() {
     let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w1", "namespace": "default"}, "spec": {"size": 3}});
     let widget_file = dir.join("widget.json");
     std::fs::write(&widget_file, widget.to_string()).unwrap();
-    let created = run(
-        &url,
-        &dir,
-        &[
-            "create",
-            "--validate=false",
-            "-f",
-            widget_file.to_str().unwrap(),
-        ],
-    )
-    .await;
+    let created = run(&url, &dir, &["create", "-f", widget_file.to_str().unwrap()]).await;
     assert_eq!(created.trim(), "widget.example.com/w1 created");
     let listed = run(
         &url,
@@ -606,4 +568,91 @@ async fn create_generators_send_protobuf_to_the_binary() {
         "Error from server (AlreadyExists): namespaces \"demo\" already exists"
     );
     server.kill().await.unwrap();
+}
+
+/// A Deployment manifest as a user writes it, with `spec` lines spliced in.
+fn deployment_yaml(spec_line: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  {spec_line}\n  \
+         selector:\n    matchLabels: {{app: web}}\n  template:\n    metadata:\n      labels: {{app: web}}\n    \
+         spec:\n      containers:\n      - name: c\n        image: nginx\n"
+    )
+}
+
+/// Runs kubectl expecting it to fail; returns its stderr.
+async fn run_failing(server_url: &str, dir: &Path, args: &[&str]) -> String {
+    let out = tokio::time::timeout(STEP, kubectl(server_url, dir, &[]).args(args).output())
+        .await
+        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "kubectl {args:?} should have failed; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_and_apply_yaml_manifests_validate_against_the_openapi_schema() {
+    let server = TestServer::start().await.unwrap();
+    let dir = scratch("validate");
+    let url = server.url();
+    let cm = dir.join("cm.yaml");
+    std::fs::write(
+        &cm,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n",
+    )
+    .unwrap();
+    let created = run(&url, &dir, &["create", "-f", cm.to_str().unwrap()]).await;
+    assert_eq!(created.trim(), "configmap/settings created");
+
+    let deploy = dir.join("deploy.yaml");
+    std::fs::write(&deploy, deployment_yaml("replicas: 2")).unwrap();
+    let file = deploy.to_str().unwrap();
+    let applied = run(&url, &dir, &["apply", "-f", file]).await;
+    assert_eq!(applied.trim(), "deployment.apps/web created");
+    std::fs::write(&deploy, deployment_yaml("replicas: 3")).unwrap();
+    let applied = run(&url, &dir, &["apply", "-f", file]).await;
+    assert_eq!(applied.trim(), "deployment.apps/web configured");
+    let path = "/apis/apps/v1/namespaces/default/deployments/web";
+    assert_eq!(server.get(path).unwrap()["spec"]["replicas"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_of_a_typoed_field_fails_with_a_strict_decoding_error() {
+    let server = TestServer::start().await.unwrap();
+    let dir = scratch("typo");
+    let url = server.url();
+    let deploy = dir.join("deploy.yaml");
+    std::fs::write(&deploy, deployment_yaml("replicass: 2")).unwrap();
+    let file = deploy.to_str().unwrap();
+    let err = run_failing(&url, &dir, &["apply", "-f", file]).await;
+    assert_eq!(
+        err.trim(),
+        format!(
+            "Error from server (BadRequest): error when creating \"{file}\": Deployment in version \
+             \"v1\" cannot be handled as a Deployment: strict decoding error: unknown field \
+             \"spec.replicass\""
+        )
+    );
+    assert_eq!(server.count("deployments"), 0);
+    // --validate=false is still the way to send it anyway (the server drops nothing here).
+    run(&url, &dir, &["apply", "--validate=false", "-f", file]).await;
+    assert_eq!(server.count("deployments"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_prints_field_docs_from_openapi_v3() {
+    let server = TestServer::start().await.unwrap();
+    let dir = scratch("explain");
+    let out = run(&server.url(), &dir, &["explain", "pods.spec.containers"]).await;
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[..2], ["KIND:       Pod", "VERSION:    v1"], "{out}");
+    assert!(out.contains("FIELD: containers <[]Container>"), "{out}");
+    assert!(out.contains("  image\t<string>"), "{out}");
+    assert!(
+        out.contains("List of containers belonging to the pod."),
+        "{out}"
+    );
 }

@@ -50,6 +50,8 @@ pub struct Client {
     pub accept: Option<String>,
     /// Sent as `Accept-Encoding` when set (the default sends none).
     pub accept_encoding: Option<String>,
+    /// Sent as `If-None-Match` when set.
+    pub if_none_match: Option<String>,
 }
 
 impl Client {
@@ -61,6 +63,7 @@ impl Client {
             token: None,
             accept: None,
             accept_encoding: None,
+            if_none_match: None,
         }
     }
 
@@ -72,6 +75,7 @@ impl Client {
             token: None,
             accept: None,
             accept_encoding: None,
+            if_none_match: None,
         }
     }
 
@@ -130,6 +134,9 @@ impl Client {
         );
         if let Some(enc) = &self.accept_encoding {
             b = b.header("accept-encoding", enc);
+        }
+        if let Some(tag) = &self.if_none_match {
+            b = b.header("if-none-match", tag);
         }
         b.body(Full::new(Bytes::from(body))).unwrap()
     }
