@@ -80,3 +80,32 @@ async fn connection_refused_is_a_connect_error_and_not_retried() {
     let e = pods.get("x").await.unwrap_err();
     assert!(e.is_transport(TransportKind::Connect), "{e}");
 }
+
+#[tokio::test]
+async fn a_server_that_never_finishes_tls_fails_the_request_within_the_connect_bound() {
+    // Accepts TCP and holds the connection without a word: a hung TLS handshake.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            open.push(sock);
+        }
+    });
+    let mut config = Config::new(url);
+    config.qps = -1.0;
+    config.tls.insecure = true;
+    let pods = TypedClient::<Pod>::namespaced(&RestClient::new(&config).unwrap(), "default");
+    // The guard only turns a hang into a failure; the client gives up after
+    // `CONNECT_TIMEOUT` (10 s, Go's TLS handshake timeout) on its own.
+    let guard = apiclient::rest::client::CONNECT_TIMEOUT * 3;
+    let e = tokio::time::timeout(guard, pods.get("x"))
+        .await
+        .expect("the request hung past the connect bound")
+        .unwrap_err();
+    assert!(
+        e.is_transport(TransportKind::Timeout) || e.is_transport(TransportKind::Connect),
+        "{e}"
+    );
+    held.abort();
+}

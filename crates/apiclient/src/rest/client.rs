@@ -22,6 +22,9 @@ use crate::config::in_cluster::TokenFile;
 use crate::error::{Error, Result};
 use crate::flowcontrol::RateLimiter;
 
+/// Bound on connecting: the dial and the TLS handshake together. Go: `TLSHandshakeTimeout`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How a request is authenticated. Port of the auth round trippers of transport/.
 enum Auth {
     None,
@@ -184,8 +187,22 @@ impl RestClient {
         // decoders above it keep decoding while the body is still on the wire. A corrupt gzip
         // body surfaces as a body read error, which `transport_error` turns into
         // `Error::Transport`.
+        // Port of client-go's transport defaults (transport/cache.go and
+        // utilnet.SetTransportDefaults): keep-alive 30 s, 25 idle connections per host kept
+        // 90 s, HTTP/2 health pings after 30 s without a frame, answered within 15 s
+        // (`ReadIdleTimeout`, `PingTimeout`). Differs from Go: reqwest has one timeout for
+        // connecting, covering the dial and the TLS handshake, so it is Go's handshake bound
+        // (`TLSHandshakeTimeout`, 10 s) where Go gives the dial 30 s more; a server that
+        // accepts TCP but never finishes TLS fails a request after 10 s, as with kubectl.
         let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls_config)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_keepalive(Duration::from_secs(30))
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(25)
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_timeout(Duration::from_secs(15))
+            .http2_keep_alive_while_idle(true)
             .tcp_nodelay(true)
             .default_headers(headers)
             .gzip(!config.disable_compression);
