@@ -243,10 +243,13 @@ const LIB_DOC_HEAD: &str = r##"//! Port of [k8s.io/api](https://github.com/kuber
 //! package's `generated.pb.go`), and every `Resource` among them returns its codec from
 //! `Resource::protobuf()`. Decoding a server's protobuf gives the object its JSON gives;
 //! encoding writes Go's bytes. [`scheme`] converts built-in kinds between JSON and protobuf.
-//! Without protobuf, so they travel as JSON: `apiextensions` (its `JSONSchemaProps` unions are
-//! raw JSON here, messages in protobuf, and are not converted), `apiregistration` (Go has no
-//! protobuf schema for it here), and meta's `APIResource`/`APIResourceList` (`verbs` is a
-//! `Verbs` message in protobuf).
+//! `apiextensions`' raw JSON types are messages in protobuf: `JSON` is `RawExtension`'s own
+//! `{raw}`, and the `JSONSchemaProps` unions (`...OrBool`, `...OrArray`, `...OrStringArray`)
+//! convert between their JSON and their message as Go's `MarshalJSON`/`UnmarshalJSON` do
+//! (`true` ↔ `{allows}`, an object ↔ `{schema}`, an array ↔ the repeated field), so a
+//! `CustomResourceDefinition` has protobuf like the built-in kinds. Without protobuf, so they
+//! travel as JSON: `apiregistration` (Go has no protobuf schema for it here) and meta's
+//! `APIResource`/`APIResourceList` (`verbs` is a `Verbs` message in protobuf).
 //!
 //! # Features
 //!

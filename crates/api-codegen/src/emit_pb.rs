@@ -86,6 +86,10 @@ pub fn message_file(version: &str, items: &BTreeMap<String, Item>, plan: &PbPlan
         "apimachinery::impl_message_field!({});",
         names.join(", ")
     );
+    if body.contains("pb_union_") {
+        let _ = writeln!(out);
+        out.push_str(crate::protobuf::RAW_JSON_TEMPLATE);
+    }
     out
 }
 
@@ -162,6 +166,12 @@ fn merge_fn(out: &mut String, name: &str, message: &str, fields: &[PbField]) {
                     Decode::StringListMap => format!(
                         "crate::pb::merge_string_list_map(&mut self.{ident}, {message}, field, wire, r)"
                     ),
+                    Decode::RawJsonUnion(union) => format!(
+                        "pb_union_merge::<{union}>(&mut self.{ident}, {message}, field, wire, r)"
+                    ),
+                    Decode::RawJsonUnionMap(union) => format!(
+                        "pb_union_map_merge::<{union}>(&mut self.{ident}, {message}, field, wire, r)"
+                    ),
                 };
                 let _ = writeln!(out, "            {number} => {call},");
             }
@@ -193,6 +203,12 @@ fn len_fn(out: &mut String, name: &str, fields: &[PbField]) {
                 Encode::StringListMap => {
                     format!("crate::pb::string_list_map_len(&self.{ident}, {number})")
                 }
+                Encode::RawJsonUnion(union) => {
+                    format!("pb_union_len::<{union}>(&self.{ident}, {number})")
+                }
+                Encode::RawJsonUnionMap(union) => {
+                    format!("pb_union_map_len::<{union}>(&self.{ident}, {number})")
+                }
             },
             PbField::Embedded { number, method, .. } => {
                 format!("w::len_field_len({number}, self.pb_len_{method}())")
@@ -223,6 +239,12 @@ fn encode_fn(out: &mut String, name: &str, fields: &[PbField]) {
                     Encode::Always => format!("w::encode_always(&self.{ident}, {number}, out);"),
                     Encode::StringListMap => {
                         format!("crate::pb::encode_string_list_map(&self.{ident}, {number}, out);")
+                    }
+                    Encode::RawJsonUnion(union) => {
+                        format!("pb_union_encode::<{union}>(&self.{ident}, {number}, out);")
+                    }
+                    Encode::RawJsonUnionMap(union) => {
+                        format!("pb_union_map_encode::<{union}>(&self.{ident}, {number}, out);")
                     }
                 };
                 let _ = writeln!(out, "        {line}");

@@ -18,8 +18,12 @@
 //!   `Some` (`encode_field`); an `Option` of a Go non-pointer value is written always, the zero
 //!   value when `None` (`encode_always`); a bare value is written as it is.
 //!
+//! - Raw JSON types (`pub type JSON = RawExtension`) whose protobuf form is a message convert
+//!   as [`RAW_JSON_MESSAGES`] says: `JSON` through `RawExtension`'s `Field` impl, the
+//!   `JSONSchemaProps` unions through the hand-written types of [`RAW_JSON_TEMPLATE`].
+//!
 //! Generation fails, listing every problem, when a proto field or a Rust field cannot be
-//! mapped (except [`UNMAPPED_RUST_FIELDS`]).
+//! mapped (except [`UNMAPPED_RUST_FIELDS`]), or a raw JSON type has no conversion.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -106,15 +110,45 @@ fn go_package_of(source: &str) -> String {
         .to_owned()
 }
 
-/// Go packages left without protobuf, with the reason (documented in the generated code).
-///
-/// apiextensions: `JSONSchemaProps` and its `...OrBool`/`...OrArray`/`...OrStringArray` and
-/// `JSON` unions are raw JSON (`RawExtension`) in this crate, while protobuf has messages for
-/// them; converting between the two is not implemented, so CRDs travel as JSON.
-pub const NO_PROTOBUF_PACKAGES: [(&str, &str); 1] = [(
-    "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1",
-    "its JSONSchemaProps unions are raw JSON here and messages in protobuf (not converted)",
-)];
+/// Go package of the CustomResourceDefinition types.
+const APIEXTENSIONS_V1: &str = "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1";
+
+/// Types kept as raw JSON here (`pub type JSON = RawExtension`) whose protobuf form is a
+/// message, and how a field of that type is converted: `None` for a message shaped like
+/// `RawExtension` itself (`{bytes raw = 1}`, read by its `Field` impl), or the name of the
+/// hand-written union type in [`RAW_JSON_TEMPLATE`] that converts the JSON text to and from
+/// the message (Go's `MarshalJSON`/`UnmarshalJSON` of that type). A field of any other raw
+/// JSON type fails generation.
+pub const RAW_JSON_MESSAGES: [(&str, &str, Option<&str>); 4] = [
+    (APIEXTENSIONS_V1, "JSON", None),
+    (
+        APIEXTENSIONS_V1,
+        "JSONSchemaPropsOrArray",
+        Some("PbJSONSchemaPropsOrArray"),
+    ),
+    (
+        APIEXTENSIONS_V1,
+        "JSONSchemaPropsOrBool",
+        Some("PbJSONSchemaPropsOrBool"),
+    ),
+    (
+        APIEXTENSIONS_V1,
+        "JSONSchemaPropsOrStringArray",
+        Some("PbJSONSchemaPropsOrStringArray"),
+    ),
+];
+
+/// The hand-written conversions named in [`RAW_JSON_MESSAGES`], appended to the `_pb.rs`
+/// file whose messages use them.
+pub const RAW_JSON_TEMPLATE: &str = include_str!("../templates/raw_json_unions.rs");
+
+/// How a field of raw JSON type `name` converts, if it is in [`RAW_JSON_MESSAGES`].
+fn raw_json_message(name: &TypeName) -> Option<Option<&'static str>> {
+    RAW_JSON_MESSAGES
+        .iter()
+        .find(|(p, n, _)| *p == name.go_package && *n == name.name)
+        .map(|(_, _, helper)| *helper)
+}
 
 /// Structs left without protobuf on purpose, with the reason: fields whose proto form has
 /// no `Field` shape here yet.
@@ -162,6 +196,11 @@ pub enum Decode {
     Omitempty,
     /// `map<string, ExtraValue>` into `Option<StrMap<ThinVec<Str>>>` (`crate::pb` helpers).
     StringListMap,
+    /// A union message into an `Option<RawExtension>`, through the named union type of
+    /// [`RAW_JSON_TEMPLATE`].
+    RawJsonUnion(&'static str),
+    /// A `map<string, union>` into an `Option<StrMap<RawExtension>>`, likewise.
+    RawJsonUnionMap(&'static str),
 }
 
 /// How a field is written.
@@ -173,6 +212,10 @@ pub enum Encode {
     Always,
     /// See [`Decode::StringListMap`].
     StringListMap,
+    /// See [`Decode::RawJsonUnion`]: nothing for `None`.
+    RawJsonUnion(&'static str),
+    /// See [`Decode::RawJsonUnionMap`]: nothing for `None`.
+    RawJsonUnionMap(&'static str),
 }
 
 /// One proto field of a planned message.
@@ -231,6 +274,14 @@ impl PbPlan {
         let mut plan = PbPlan::default();
         let mut errors = Vec::new();
         let mut references: BTreeMap<TypeName, Vec<RustType>> = BTreeMap::new();
+        let raw_json: BTreeSet<TypeName> = model
+            .modules
+            .values()
+            .flat_map(|v| v.values())
+            .flat_map(|i| i.values())
+            .filter(|i| matches!(i.kind, ItemKind::RawJson))
+            .map(|i| i.name.clone())
+            .collect();
         for item in model
             .modules
             .values()
@@ -241,13 +292,6 @@ impl PbPlan {
                 continue;
             };
             let name = &item.name;
-            if let Some((_, why)) = NO_PROTOBUF_PACKAGES
-                .iter()
-                .find(|(p, _)| *p == name.go_package)
-            {
-                plan.excluded.insert(name.clone(), (*why).to_owned());
-                continue;
-            }
             if let Some((_, _, why)) = NO_PROTOBUF_TYPES
                 .iter()
                 .find(|(p, n, _)| *p == name.go_package && *n == name.name)
@@ -271,6 +315,7 @@ impl PbPlan {
                 proto,
                 go,
                 rust: fields,
+                raw_json: &raw_json,
                 used: BTreeSet::new(),
                 errors: Vec::new(),
             };
@@ -314,7 +359,11 @@ impl PbPlan {
                     RustType::Named {
                         place: Place::Generated(target),
                         ..
-                    } if !plan.messages.contains_key(target) => Some(target.name.clone()),
+                    } if !(plan.messages.contains_key(target)
+                        || (raw_json.contains(target) && raw_json_message(target).is_some())) =>
+                    {
+                        Some(target.name.clone())
+                    }
                     RustType::Named {
                         schema,
                         place: Place::External(_),
@@ -347,6 +396,8 @@ struct Mapper<'a> {
     proto: &'a ProtoSchema,
     go: &'a GoFields,
     rust: &'a [Field],
+    /// The generated raw JSON types (`pub type JSON = RawExtension`).
+    raw_json: &'a BTreeSet<TypeName>,
     /// JSON names of the Rust fields mapped so far.
     used: BTreeSet<String>,
     errors: Vec<String>,
@@ -450,17 +501,40 @@ impl Mapper<'_> {
                     });
                 }
                 self.compatible(package, value_ty, value)?;
-                (Decode::Merge, Encode::Field)
+                match self.raw_json_union(value)? {
+                    Some(helper) if optional => (
+                        Decode::RawJsonUnionMap(helper),
+                        Encode::RawJsonUnionMap(helper),
+                    ),
+                    Some(_) => return Err("a required map of raw JSON unions".to_owned()),
+                    None => (Decode::Merge, Encode::Field),
+                }
             }
             "repeated" => {
                 let RustType::Vec(inner) = &rust.ty else {
                     return Err(format!("repeated, but Rust has {:?}", rust.ty));
                 };
                 self.compatible(package, &pf.ty, inner)?;
+                if self.raw_json_union(inner)?.is_some() {
+                    return Err("a repeated raw JSON union".to_owned());
+                }
                 (Decode::Merge, Encode::Field)
             }
             _ => {
                 self.compatible(package, &pf.ty, &rust.ty)?;
+                if let Some(helper) = self.raw_json_union(&rust.ty)? {
+                    // Go's union fields are pointers: written when set.
+                    if !optional || !gf.pointer {
+                        return Err("a raw JSON union that is not a Go pointer".to_owned());
+                    }
+                    return Ok(PbField::Plain {
+                        number: pf.number,
+                        ident: rust.ident.clone(),
+                        decode: Decode::RawJsonUnion(helper),
+                        encode: Encode::RawJsonUnion(helper),
+                        repeated: false,
+                    });
+                }
                 let scalar =
                     ["string", "int32", "int64", "bool", "double"].contains(&pf.ty.as_str());
                 let decode = if !gf.pointer && scalar && gf.omitempty && optional {
@@ -483,6 +557,43 @@ impl Mapper<'_> {
             encode,
             repeated,
         })
+    }
+
+    /// The union type converting a raw JSON type, `None` for any other type (and for a raw
+    /// JSON type whose message is `RawExtension`'s `{bytes raw = 1}`); an error for a raw JSON
+    /// type without a conversion.
+    fn raw_json_union(&self, rust: &RustType) -> Result<Option<&'static str>, String> {
+        let RustType::Named {
+            place: Place::Generated(target),
+            ..
+        } = rust
+        else {
+            return Ok(None);
+        };
+        if !self.raw_json.contains(target) {
+            return Ok(None);
+        }
+        match raw_json_message(target) {
+            Some(None) => {
+                let package = self.proto.by_go_package.get(&target.go_package);
+                let message = package.and_then(|p| self.proto.message(p, &target.name));
+                match message {
+                    Some([f]) if f.number == 1 && f.ty == "bytes" && f.label == "optional" => {
+                        Ok(None)
+                    }
+                    _ => Err(format!(
+                        "{} is raw JSON, but its message is not {{bytes raw = 1}}",
+                        target.name
+                    )),
+                }
+            }
+            Some(Some(helper)) => Ok(Some(helper)),
+            None => Err(format!(
+                "{} is raw JSON here and has no conversion to its protobuf message \
+                 (see RAW_JSON_MESSAGES)",
+                target.name
+            )),
+        }
     }
 
     /// A message with a single `repeated string items = 1` (Go `type ExtraValue []string`).
@@ -555,6 +666,48 @@ mod tests {
             schema_as_proto("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON").0,
             "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1"
         );
+    }
+
+    #[test]
+    fn a_raw_json_type_without_a_conversion_fails_the_mapping() {
+        let alias = |name: &str| TypeName {
+            module: "apiextensions".to_owned(),
+            version: "v1".to_owned(),
+            name: name.to_owned(),
+            go_package: APIEXTENSIONS_V1.to_owned(),
+        };
+        let named = |name: &str| RustType::Named {
+            schema: format!("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.{name}"),
+            place: Place::Generated(alias(name)),
+        };
+        let proto = ProtoSchema {
+            packages: BTreeMap::new(),
+            by_go_package: BTreeMap::new(),
+        };
+        let go = GoFields::new();
+        let raw_json: BTreeSet<TypeName> = ["JSONSchemaPropsOrBool", "JSONSchemaPropsOrMaybe"]
+            .into_iter()
+            .map(alias)
+            .collect();
+        let mapper = Mapper {
+            proto: &proto,
+            go: &go,
+            rust: &[],
+            raw_json: &raw_json,
+            used: BTreeSet::new(),
+            errors: Vec::new(),
+        };
+        assert_eq!(
+            mapper.raw_json_union(&named("JSONSchemaPropsOrBool")),
+            Ok(Some("PbJSONSchemaPropsOrBool"))
+        );
+        assert!(
+            mapper
+                .raw_json_union(&named("JSONSchemaPropsOrMaybe"))
+                .unwrap_err()
+                .contains("no conversion")
+        );
+        assert_eq!(mapper.raw_json_union(&RustType::Str), Ok(None));
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub enum SchemeError {
 #[cfg_attr(
     not(any(
         feature = "admissionregistration",
+        feature = "apiextensions",
         feature = "apps",
         feature = "authentication",
         feature = "authorization",
@@ -100,6 +101,14 @@ pub fn json_to_protobuf(
             list_to_protobuf::<crate::admissionregistration::v1::ValidatingWebhookConfiguration>(
                 json,
             )
+        }
+        #[cfg(feature = "apiextensions")]
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => {
+            to_protobuf::<crate::apiextensions::v1::CustomResourceDefinition>(json)
+        }
+        #[cfg(feature = "apiextensions")]
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinitionList") => {
+            list_to_protobuf::<crate::apiextensions::v1::CustomResourceDefinition>(json)
         }
         #[cfg(feature = "apps")]
         ("apps/v1", "ControllerRevision") => {
@@ -438,6 +447,7 @@ pub fn json_to_protobuf(
 #[cfg_attr(
     not(any(
         feature = "admissionregistration",
+        feature = "apiextensions",
         feature = "apps",
         feature = "authentication",
         feature = "authorization",
@@ -528,6 +538,16 @@ pub fn protobuf_to_json(
                 raw,
             )
         }
+        #[cfg(feature = "apiextensions")]
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinition") => object_to_json::<
+            crate::apiextensions::v1::CustomResourceDefinition,
+        >(api_version, kind, raw),
+        #[cfg(feature = "apiextensions")]
+        ("apiextensions.k8s.io/v1", "CustomResourceDefinitionList") => list_to_json::<
+            crate::apiextensions::v1::CustomResourceDefinition,
+        >(
+            api_version, kind, raw
+        ),
         #[cfg(feature = "apps")]
         ("apps/v1", "ControllerRevision") => {
             object_to_json::<crate::apps::v1::ControllerRevision>(api_version, kind, raw)
@@ -939,6 +959,7 @@ pub fn protobuf_to_json(
 #[cfg_attr(
     not(any(
         feature = "admissionregistration",
+        feature = "apiextensions",
         feature = "apps",
         feature = "authentication",
         feature = "authorization",
@@ -967,6 +988,7 @@ fn to_protobuf<T: Message + DeserializeOwned>(json: &[u8]) -> Result<Vec<u8>, Sc
 #[cfg_attr(
     not(any(
         feature = "admissionregistration",
+        feature = "apiextensions",
         feature = "apps",
         feature = "authentication",
         feature = "authorization",
@@ -996,6 +1018,7 @@ fn list_to_protobuf<T: Message + Field + DeserializeOwned>(
 #[cfg_attr(
     not(any(
         feature = "admissionregistration",
+        feature = "apiextensions",
         feature = "apps",
         feature = "authentication",
         feature = "authorization",
@@ -1040,6 +1063,7 @@ fn object_to_json<T: Resource + Message + Field + Serialize + 'static>(
 #[cfg_attr(
     not(any(
         feature = "admissionregistration",
+        feature = "apiextensions",
         feature = "apps",
         feature = "authentication",
         feature = "authorization",

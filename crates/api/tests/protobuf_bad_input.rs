@@ -30,6 +30,35 @@ fn decode_all(bytes: &[u8]) {
     let _ = ConfigMap::decode(bytes);
     let _ = Lease::decode(bytes);
     let _ = Service::decode(bytes);
+    #[cfg(feature = "apiextensions")]
+    {
+        use api::apiextensions::v1::{CustomResourceDefinition, JSONSchemaProps};
+        let _ = CustomResourceDefinition::decode(bytes);
+        let _ = List::<CustomResourceDefinition>::decode(bytes);
+        let _ = JSONSchemaProps::decode(bytes);
+    }
+}
+
+/// A CRD whose schema uses every `JSONSchemaProps` union, as protobuf.
+#[cfg(feature = "apiextensions")]
+fn crd_raw() -> Vec<u8> {
+    let crd: api::apiextensions::v1::CustomResourceDefinition = serde_json::from_str(
+        r#"{"metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+            "names": {"kind": "Widget", "plural": "widgets"},
+            "versions": [{"name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                    "a": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "b": {"type": "object", "additionalProperties": false},
+                    "c": {"type": "array", "items": {"type": "integer", "enum": [1, 2]}},
+                    "d": {"type": "array", "items": [{"type": "string"}], "additionalItems": true},
+                    "e": {"dependencies": {"x": ["y"], "z": {"required": ["q"]}},
+                        "default": {"k": [1, "two", null]},
+                        "x-kubernetes-validations": [{"rule": "true"}]}
+                }}}}]}}"#,
+    )
+    .unwrap();
+    crd.encode_to_vec()
 }
 
 proptest! {
@@ -53,6 +82,39 @@ proptest! {
         }
         decode_all(&raw);
     }
+}
+
+#[cfg(feature = "apiextensions")]
+proptest! {
+    #[test]
+    fn a_truncated_or_bit_flipped_crd_never_panics(
+        cut in 0usize..2048,
+        flips in proptest::collection::vec((any::<usize>(), 0u8..8), 0..4),
+    ) {
+        let mut raw = crd_raw();
+        let n = raw.len();
+        for (at, bit) in flips {
+            raw[at % n] ^= 1 << bit;
+        }
+        decode_all(&raw[..cut.min(n)]);
+    }
+}
+
+#[cfg(feature = "apiextensions")]
+#[test]
+fn schemas_nested_without_end_through_their_unions_fail_instead_of_overflowing() {
+    use api::apiextensions::v1::JSONSchemaProps;
+    // JSONSchemaProps{additionalProperties (30): {schema (2): JSONSchemaProps{...}}}, 1000 deep.
+    let mut bytes = Vec::new();
+    for _ in 0..1000 {
+        let mut union = vec![0x12];
+        apimachinery::runtime::wire::put_varint(&mut union, bytes.len() as u64);
+        union.extend_from_slice(&bytes);
+        bytes = vec![0xf2, 0x01];
+        apimachinery::runtime::wire::put_varint(&mut bytes, union.len() as u64);
+        bytes.extend_from_slice(&union);
+    }
+    assert!(JSONSchemaProps::decode(&bytes).is_err());
 }
 
 #[test]

@@ -89,6 +89,13 @@ impl apimachinery::meta::Resource for CustomResourceDefinition {
     const KIND: &'static str = "CustomResourceDefinition";
     const PLURAL: &'static str = "customresourcedefinitions";
     const NAMESPACED: bool = false;
+
+    /// The protobuf form, from `k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1/generated.proto`.
+    fn protobuf() -> Option<apimachinery::runtime::protobuf::ProtobufCodec<Self>> {
+        Some(apimachinery::runtime::protobuf::ProtobufCodec::new(
+            |o, av, k| crate::pb::set_type_meta(&mut o.api_version, &mut o.kind, av, k),
+        ))
+    }
 }
 
 apimachinery::impl_object_via_metadata!(CustomResourceDefinition);
