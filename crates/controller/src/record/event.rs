@@ -15,7 +15,7 @@ use apiclient::typed::TypedClient;
 use apiclient::{Error, Object, ObjectMeta, Resource, RestClient, Str};
 use apimachinery::meta::Time;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::events_cache::{Correlated, EventCorrelator};
 
@@ -119,10 +119,12 @@ pub(crate) fn generate_event(
 /// Writes recorded events to the API server from one task.
 ///
 /// Port of event.go: `eventBroadcasterImpl` with `StartRecordingToSink`. Owns its task:
-/// [`EventBroadcaster::shutdown`] writes what is queued and waits for it.
+/// [`EventBroadcaster::shutdown`] writes what is queued and waits for it; dropping the
+/// broadcaster without it stops the task, and events still queued are lost (Go's `Shutdown`
+/// discards them too).
 pub struct EventBroadcaster {
     tx: mpsc::Sender<Event>,
-    task: JoinHandle<()>,
+    task: AbortOnDropHandle<()>,
 }
 
 impl std::fmt::Debug for EventBroadcaster {
@@ -141,7 +143,7 @@ impl EventBroadcaster {
     /// Panics when called outside a tokio runtime.
     pub fn new(client: &RestClient) -> Self {
         let (tx, rx) = mpsc::channel(MAX_QUEUED_EVENTS);
-        let task = tokio::spawn(sink_loop(client.clone(), rx));
+        let task = AbortOnDropHandle::new(tokio::spawn(sink_loop(client.clone(), rx)));
         Self { tx, task }
     }
 
@@ -159,7 +161,7 @@ impl EventBroadcaster {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the future detaches the writing task, which still finishes the queue.
+    /// Dropping the future stops the writing task; events still queued are lost.
     pub async fn shutdown(self) {
         drop(self.tx);
         if let Err(err) = self.task.await {
@@ -290,6 +292,19 @@ mod tests {
     use super::*;
     use api::core::v1::Pod;
     use serde_json::json;
+
+    #[tokio::test]
+    async fn dropping_the_broadcaster_stops_its_task_while_recorders_live() {
+        let client = RestClient::new(&apiclient::Config::new("http://127.0.0.1:9")).unwrap();
+        let broadcaster = EventBroadcaster::new(&client);
+        let recorder = broadcaster.new_recorder(EventSource::default());
+        drop(broadcaster);
+        // The task held the receiving end; once it is gone the channel reads as closed.
+        // (The bound only turns a leaked task into a failure instead of a hang.)
+        let closed =
+            tokio::time::timeout(std::time::Duration::from_secs(30), recorder.tx.closed()).await;
+        assert!(closed.is_ok(), "the task outlived its broadcaster");
+    }
 
     #[test]
     fn a_reference_names_the_object_and_leaves_empty_fields_out() {
