@@ -151,14 +151,8 @@ fn raw_json_message(name: &TypeName) -> Option<Option<&'static str>> {
 }
 
 /// Structs left without protobuf on purpose, with the reason: fields whose proto form has
-/// no `Field` shape here yet.
-pub const NO_PROTOBUF_TYPES: [(&str, &str, &str); 1] = [(
-    // `verbs` is a `Verbs` message (`{repeated string items = 1}`) in protobuf and a plain
-    // string array in JSON; discovery documents are only served as JSON by this port.
-    "k8s.io/apimachinery/pkg/apis/meta/v1",
-    "APIResource",
-    "its `verbs` is a `Verbs` message in protobuf, not converted here",
-)];
+/// no `Field` shape here yet. None today.
+pub const NO_PROTOBUF_TYPES: [(&str, &str, &str); 0] = [];
 
 /// Rust fields that no proto field carries, on purpose: `apiVersion` and `kind` travel in the
 /// protobuf envelope (`runtime.Unknown.typeMeta`), not in the object's message.
@@ -196,6 +190,8 @@ pub enum Decode {
     Omitempty,
     /// `map<string, ExtraValue>` into `Option<StrMap<ThinVec<Str>>>` (`crate::pb` helpers).
     StringListMap,
+    /// A `{repeated string items = 1}` message (meta's `Verbs`) into a `ThinVec<Str>`.
+    StringList,
     /// A union message into an `Option<RawExtension>`, through the named union type of
     /// [`RAW_JSON_TEMPLATE`].
     RawJsonUnion(&'static str),
@@ -212,6 +208,8 @@ pub enum Encode {
     Always,
     /// See [`Decode::StringListMap`].
     StringListMap,
+    /// See [`Decode::StringList`]: written when not empty.
+    StringList,
     /// See [`Decode::RawJsonUnion`]: nothing for `None`.
     RawJsonUnion(&'static str),
     /// See [`Decode::RawJsonUnionMap`]: nothing for `None`.
@@ -519,6 +517,12 @@ impl Mapper<'_> {
                     return Err("a repeated raw JSON union".to_owned());
                 }
                 (Decode::Merge, Encode::Field)
+            }
+            _ if self.is_string_list(package, &pf.ty) && rust.ty == vec_of_str() => {
+                if optional {
+                    return Err("an optional string-list message".to_owned());
+                }
+                (Decode::StringList, Encode::StringList)
             }
             _ => {
                 self.compatible(package, &pf.ty, &rust.ty)?;

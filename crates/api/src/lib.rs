@@ -66,9 +66,9 @@
 //! `{raw}`, and the `JSONSchemaProps` unions (`...OrBool`, `...OrArray`, `...OrStringArray`)
 //! convert between their JSON and their message as Go's `MarshalJSON`/`UnmarshalJSON` do
 //! (`true` ↔ `{allows}`, an object ↔ `{schema}`, an array ↔ the repeated field), so a
-//! `CustomResourceDefinition` has protobuf like the built-in kinds. Without protobuf, so they
-//! travel as JSON: `apiregistration` (Go has no protobuf schema for it here) and meta's
-//! `APIResource`/`APIResourceList` (`verbs` is a `Verbs` message in protobuf).
+//! `CustomResourceDefinition` has protobuf like the built-in kinds. Meta's `APIResource` keeps
+//! `verbs` as a list, which protobuf wraps in a `Verbs` message. Without protobuf, so it
+//! travels as JSON: `apiregistration` (the schema table has no messages for it).
 //!
 //! # Features
 //!
