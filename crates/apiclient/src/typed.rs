@@ -212,6 +212,21 @@ impl<K> TypedClient<K> {
         r.header("accept", content.accept())
     }
 
+    /// `DeleteOptions` in the negotiated media type: a protobuf client sends them as a
+    /// protobuf `DeleteOptions` of its group version, as client-go's `Body(&opts)` does.
+    fn delete_body(&self, r: Request, opts: &DeleteOptions) -> Request {
+        match self.negotiated() {
+            Some(pb) => r
+                .content_type(apimachinery::runtime::protobuf::CONTENT_TYPE)
+                .body(apimachinery::runtime::protobuf::encode_envelope(
+                    pb.object().0,
+                    "DeleteOptions",
+                    &apimachinery::runtime::wire::Message::encode_to_vec(opts),
+                )),
+            None => r.json_body(opts),
+        }
+    }
+
     /// A body in the negotiated media type.
     fn with_body(&self, r: Request, obj: &K) -> Request
     where
@@ -306,9 +321,7 @@ impl<K: DeserializeOwned> TypedClient<K> {
     /// # Cancel safety
     /// Not cancel-safe: the delete may happen even if the future is dropped.
     pub async fn delete(&self, name: &str, opts: &DeleteOptions) -> Result<()> {
-        self.request(Method::DELETE, None)
-            .name(name)
-            .json_body(opts)
+        self.delete_body(self.request(Method::DELETE, None).name(name), opts)
             .into_bytes()
             .await
             .map(drop)
@@ -319,9 +332,7 @@ impl<K: DeserializeOwned> TypedClient<K> {
     /// # Cancel safety
     /// Not cancel-safe.
     pub async fn delete_collection(&self, opts: &DeleteOptions, list: &ListOptions) -> Result<()> {
-        self.request(Method::DELETE, None)
-            .list_options(list)
-            .json_body(opts)
+        self.delete_body(self.request(Method::DELETE, None).list_options(list), opts)
             .into_bytes()
             .await
             .map(drop)

@@ -96,6 +96,19 @@ async fn typed_verbs_round_trip_in_protobuf_and_match_json() {
     }
     assert_eq!(seen, ["ADDED b", "DELETED b"]);
 
+    // DeleteOptions travel as protobuf too: a dry run leaves the object, a real delete not.
+    let dry = DeleteOptions {
+        dry_run: vec!["All".into()],
+        ..DeleteOptions::default()
+    };
+    pb.delete("a", &dry).await.unwrap();
+    assert!(
+        pb.get("a").await.is_ok(),
+        "a dry-run delete removed the object"
+    );
+    pb.delete("a", &DeleteOptions::default()).await.unwrap();
+    assert!(pb.get("a").await.unwrap_err().is_not_found());
+
     // A 404 arrives as a protobuf Status and is the same typed error.
     let err = pb.get("missing").await.unwrap_err();
     assert!(err.is_not_found(), "{err}");

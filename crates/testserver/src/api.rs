@@ -354,6 +354,8 @@ async fn resource_request(
             let bytes = read_body(shared, req).await?;
             let options = if bytes.iter().all(u8::is_ascii_whitespace) {
                 None
+            } else if negotiate::input(&ct, true)? == Input::Protobuf {
+                Some(crate::protobuf::decode_delete_options(&bytes)?)
             } else {
                 require_json(&ct)?;
                 Some(parse_json(&bytes)?)

@@ -100,8 +100,8 @@
 //! objects at once), `managedFields` are not maintained, core and
 //! `events.k8s.io` events are stored separately, and objects are kept as JSON: protobuf is
 //! converted at the edge through `api::scheme`. YAML is neither written (an `Accept` of
-//! `application/yaml` is answered in JSON) nor read (YAML bodies get 415), and DeleteOptions
-//! bodies must be JSON. Field validation knows only the built-in kinds' schemas: custom
+//! `application/yaml` is answered in JSON) nor read (YAML bodies get 415); DeleteOptions
+//! bodies may be JSON or protobuf. Field validation knows only the built-in kinds' schemas: custom
 //! resources are never rejected for unknown fields, and `fieldValidation=Warn` (the server's
 //! default) sends no warnings. OpenAPI documents are JSON only: kubectl 1.32 reads v3 as JSON,
 //! but a client that accepts only the protobuf form of v2 gets 406.

@@ -182,6 +182,23 @@ pub(crate) fn write_watch_event(out: &mut Vec<u8>, event_type: &str, envelope: &
 
 /// Decodes a protobuf create/update body into the JSON object it stands for, with the
 /// envelope's apiVersion and kind. Errors are 400 BadRequest, as Go's decoder failures are.
+/// Reads a protobuf `DeleteOptions` body (any group version's, as kube-apiserver accepts
+/// them) as the JSON object the delete path takes.
+pub(crate) fn decode_delete_options(body: &[u8]) -> Result<Value, ApiError> {
+    let bad = |what: String| {
+        ApiError::bad_request(format!(
+            "the request body could not be decoded as protobuf: {what}"
+        ))
+    };
+    let u = decode_envelope(body).map_err(|e| bad(e.to_string()))?;
+    if u.kind != "DeleteOptions" {
+        return Err(bad(format!("expected DeleteOptions, got {:?}", u.kind)));
+    }
+    let opts = <apimachinery::DeleteOptions as apimachinery::runtime::wire::Message>::decode(u.raw)
+        .map_err(|e| bad(e.to_string()))?;
+    serde_json::to_value(&opts).map_err(|e| bad(e.to_string()))
+}
+
 pub(crate) fn decode_body(body: &[u8]) -> Result<Value, ApiError> {
     let bad = |what: String| {
         ApiError::bad_request(format!(
