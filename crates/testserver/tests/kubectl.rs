@@ -637,9 +637,6 @@ async fn apply_of_a_typoed_field_fails_with_a_strict_decoding_error() {
         )
     );
     assert_eq!(server.count("deployments"), 0);
-    // --validate=false is still the way to send it anyway (the server drops nothing here).
-    run(&url, &dir, &["apply", "--validate=false", "-f", file]).await;
-    assert_eq!(server.count("deployments"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
