@@ -112,7 +112,13 @@ impl<V> StrMap<V> {
     }
 
     /// Builds the map from pairs in any order; a repeated key keeps its last value.
-    fn from_vec(mut v: Vec<(Str, V)>) -> Self {
+    pub(crate) fn from_vec(mut v: Vec<(Str, V)>) -> Self {
+        // Go's encoders write map keys sorted, so the usual input needs no work at all.
+        if v.windows(2).all(|w| w[0].0 < w[1].0) {
+            return StrMap {
+                entries: v.into_boxed_slice(),
+            };
+        }
         // A stable sort keeps repeated keys in input order, so the last one is last.
         v.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out: Vec<(Str, V)> = Vec::with_capacity(v.len());

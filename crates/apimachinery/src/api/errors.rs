@@ -114,7 +114,9 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
-/// Why a transport error happened; decides whether `with_retry` may retry it.
+/// Why a transport error happened; decides whether `with_retry` may retry it. Go asks util/net's
+/// predicates each time (`IsConnectionReset`, `IsProbableEOF`, `net.Error.Timeout`); here the
+/// error is classified once, where it happens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TransportKind {
@@ -195,7 +197,7 @@ impl std::error::Error for StatusError {}
 /// The name this type had in `apiclient` before it moved here; same type.
 pub type ApiError = StatusError;
 
-// The `reason` strings of metav1.StatusReason.
+// The `reason` strings of metav1.StatusReason (Go: the `metav1.StatusReason…` constants).
 /// `NotFound`.
 pub const REASON_NOT_FOUND: &str = "NotFound";
 /// `AlreadyExists`.

@@ -56,7 +56,7 @@ fn put_timestamp(out: &mut Vec<u8>, field: u32, zero: bool, secs: i64, nanos: i3
     nanos.encode_field(2, out);
 }
 
-/// Port of `Time.Unmarshal`/`Time.Marshal` (time_proto.go): `{seconds, nanos}`, the zero time
+/// Port of `Time.Unmarshal`/`Time.Marshal` and `ProtoTime` (time_proto.go): `{seconds, nanos}`, the zero time
 /// as an empty message. Nanoseconds are dropped on read, as Go does (JSON carries seconds).
 impl Field for Time {
     fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {

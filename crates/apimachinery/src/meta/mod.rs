@@ -618,7 +618,8 @@ pub trait Resource {
 
     /// The protobuf form of a built-in type, which a client may negotiate
     /// (`application/vnd.kubernetes.protobuf`); `None`, the default, keeps a type on JSON,
-    /// as Go keeps custom resources. Port of registering a type with the protobuf serializer.
+    /// as Go keeps custom resources. Port of registering a type with the protobuf serializer
+    /// (Go: the group's `AddToScheme`, whose types implement `proto.Marshaler`).
     fn protobuf() -> Option<crate::runtime::protobuf::ProtobufCodec<Self>>
     where
         Self: Sized,

@@ -73,7 +73,8 @@ impl LengthDelimitedFrames {
     }
 }
 
-/// Writes one frame: the length, then the bytes. Port of `lengthDelimitedFrameWriter.Write`.
+/// Writes one frame: the length, then the bytes. Port of `lengthDelimitedFrameWriter.Write`
+/// (Go: `framer.NewLengthDelimitedFrameWriter`).
 pub fn write_frame(out: &mut Vec<u8>, frame: &[u8]) {
     // A frame over 4 GiB cannot be framed; callers never build one (16 MiB limit above).
     let len = u32::try_from(frame.len()).unwrap_or(u32::MAX);

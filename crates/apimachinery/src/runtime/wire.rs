@@ -11,6 +11,10 @@
 //! each Rust field type implements [`Field`], which knows how that value is read
 //! (`merge_field`), sized (`field_len`) and written (`encode_field`). Strings are read
 //! straight from the input into shared [`Str`]s; nothing passes through an intermediate tree.
+//! An embedded Go struct (`ProbeHandler` in `Probe`, `VolumeSource` in `Volume`) is a nested
+//! message on the wire though JSON inlines it; the generated code reads it into the parent's
+//! fields. A repeated field reserves its whole run before its first element
+//! ([`Reader::repeated_run`]), so each vector is allocated once, at its exact size.
 //!
 //! Differs from Go: Go's generated code marshals back to front into a buffer sized by
 //! `Size()`; this writes front to back, asking nested messages for their length first (as
@@ -43,7 +47,9 @@ pub enum WireType {
     Fixed32 = 5,
 }
 
-/// Why protobuf bytes could not be decoded.
+/// Why protobuf bytes could not be decoded. Go returns `ErrInvalidLengthGenerated`,
+/// `ErrIntOverflowGenerated`, `ErrUnexpectedEndOfGroupGenerated` and formatted "illegal tag" /
+/// "wrong wireType" errors from each `generated.pb.go`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ProtoError {
     /// The input ended inside a value, or a length prefix claims more bytes than remain.
@@ -103,6 +109,9 @@ pub enum ProtoError {
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {
     buf: &'a [u8],
+    /// The bytes of the last key [`Reader::key`] read, so a repeated field can count the
+    /// elements that follow it ([`Reader::repeated_run`]).
+    last_key: &'a [u8],
     depth: u32,
     skip_managed_fields: bool,
 }
@@ -112,6 +121,7 @@ impl<'a> Reader<'a> {
     pub fn new(buf: &'a [u8]) -> Self {
         Reader {
             buf,
+            last_key: &[],
             depth: 0,
             skip_managed_fields: false,
         }
@@ -167,7 +177,9 @@ impl<'a> Reader<'a> {
         if self.buf.is_empty() {
             return Ok(None);
         }
+        let start = self.buf;
         let key = self.varint()?;
+        self.last_key = &start[..start.len() - self.buf.len()];
         let wire = match key & 7 {
             0 => WireType::Varint,
             1 => WireType::Fixed64,
@@ -234,9 +246,48 @@ impl<'a> Reader<'a> {
         let buf = self.bytes()?;
         Ok(Reader {
             buf,
+            last_key: &[],
             depth: self.depth + 1,
             skip_managed_fields: self.skip_managed_fields,
         })
+    }
+
+    /// How many elements of the repeated field whose key was just read follow back to back,
+    /// this one included: what a vector reserves before its first element, so it is allocated
+    /// once at its exact size. Go's encoder writes a repeated field's elements together, so
+    /// the count is exact for Go's bytes; elements split into several runs only cost a regrowth.
+    /// Counting stops quietly at bytes that do not parse; decoding reports them.
+    pub fn repeated_run(&self, wire: WireType) -> usize {
+        let mut ahead = Reader {
+            buf: self.buf,
+            last_key: &[],
+            depth: self.depth,
+            skip_managed_fields: false,
+        };
+        if self.last_key.is_empty() || ahead.skip(wire).is_err() {
+            return 1;
+        }
+        let mut n = 1;
+        while let Some(rest) = ahead.buf.strip_prefix(self.last_key) {
+            ahead.buf = rest;
+            if ahead.skip(wire).is_err() {
+                break;
+            }
+            n += 1;
+        }
+        n
+    }
+
+    /// Consumes the next key if it repeats the last one read (the next element of the same
+    /// repeated field), so a field can read its whole run in one call.
+    pub fn eat_repeated_key(&mut self) -> bool {
+        match self.buf.strip_prefix(self.last_key) {
+            Some(rest) if !self.last_key.is_empty() => {
+                self.buf = rest;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Skips a field's value. Port of `skipGenerated`: unknown fields are ignored.
@@ -592,6 +643,11 @@ impl<T: Field + Default> Field for ThinVec<T> {
             }
             return Ok(());
         }
+        if self.capacity() == 0 {
+            // The first element: size the vector for the whole run at once (Go appends and
+            // lets the slice grow; here the exact size is what the cache keeps).
+            self.reserve_exact(r.repeated_run(wire));
+        }
         let mut v = T::default();
         v.merge_field(wire, r)?;
         self.push(v);
@@ -612,25 +668,42 @@ impl<T: Field + Default> Field for ThinVec<T> {
     }
 }
 
+/// Reads one `{1: key, 2: value}` map entry.
+fn read_map_entry<V: Field + Default>(r: &mut Reader<'_>) -> Result<(Str, V), ProtoError> {
+    let mut entry = r.nested()?;
+    let mut key = Str::default();
+    let mut value = V::default();
+    while let Some((field, wire)) = entry.key()? {
+        match field {
+            1 => key.merge_field(wire, &mut entry)?,
+            2 => value.merge_field(wire, &mut entry)?,
+            _ => entry.skip(wire)?,
+        }
+    }
+    value.finish_field();
+    Ok((key, value))
+}
+
 impl<V: Field + Default> Field for StrMap<V> {
     /// One map entry: a message `{1: key, 2: value}`. A repeated key replaces the earlier
-    /// value, as Go's map assignment does.
+    /// value, as Go's map assignment does. The first entry reads the entries that follow it
+    /// back to back too, so the map is built once instead of once per entry.
     fn merge_field(&mut self, wire: WireType, r: &mut Reader<'_>) -> Result<(), ProtoError> {
         if wire != WireType::Len {
             return Err(wire_err(wire));
         }
-        let mut entry = r.nested()?;
-        let mut key = Str::default();
-        let mut value = V::default();
-        while let Some((field, wire)) = entry.key()? {
-            match field {
-                1 => key.merge_field(wire, &mut entry)?,
-                2 => value.merge_field(wire, &mut entry)?,
-                _ => entry.skip(wire)?,
-            }
+        if !self.is_empty() {
+            let (key, value) = read_map_entry(r)?;
+            self.insert(key, value);
+            return Ok(());
         }
-        value.finish_field();
-        self.insert(key, value);
+        let run = r.repeated_run(wire);
+        let mut entries = Vec::with_capacity(run);
+        entries.push(read_map_entry(r)?);
+        while entries.len() < run && r.eat_repeated_key() {
+            entries.push(read_map_entry(r)?);
+        }
+        *self = StrMap::from_vec(entries);
         Ok(())
     }
     fn field_len(&self, field: u32) -> usize {
@@ -919,6 +992,51 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_field_is_sized_for_its_run_before_its_first_element() {
+        // Field 4 three times back to back, then field 5, then field 4 once more.
+        let mut out = Vec::new();
+        for v in ["a", "bb", "ccc"] {
+            put_len_field(&mut out, 4, v.as_bytes());
+        }
+        put_key(&mut out, 5, WireType::Varint);
+        put_varint(&mut out, 7);
+        put_len_field(&mut out, 4, b"d");
+        let mut r = Reader::new(&out);
+        assert_eq!(r.key(), Ok(Some((4, WireType::Len))));
+        assert_eq!(r.repeated_run(WireType::Len), 3);
+
+        let mut got: ThinVec<Str> = ThinVec::new();
+        let mut r = Reader::new(&out);
+        let mut capacity_after_first = None;
+        while let Some((field, w)) = r.key().unwrap() {
+            if field == 4 {
+                got.merge_field(w, &mut r).unwrap();
+                capacity_after_first.get_or_insert(got.capacity());
+            } else {
+                r.skip(w).unwrap();
+            }
+        }
+        assert_eq!(capacity_after_first, Some(3));
+        assert_eq!(got.len(), 4);
+        got.finish_field();
+        assert_eq!(got.capacity(), 4);
+    }
+
+    #[test]
+    fn a_run_cut_short_counts_only_the_elements_that_parse() {
+        let mut out = Vec::new();
+        put_len_field(&mut out, 4, b"a");
+        put_len_field(&mut out, 4, b"b");
+        put_key(&mut out, 4, WireType::Len);
+        put_varint(&mut out, 100); // claims 100 bytes that are not there
+        let mut r = Reader::new(&out);
+        r.key().unwrap();
+        assert_eq!(r.repeated_run(WireType::Len), 2);
+        // Before any key there is nothing to repeat.
+        assert_eq!(Reader::new(&out).repeated_run(WireType::Len), 1);
+    }
+
+    #[test]
     fn map_entries_are_written_sorted_and_read_back() {
         let m: StrMap = [("b", "2"), ("a", "1")].into();
         let mut out = Vec::new();
@@ -931,6 +1049,36 @@ mod tests {
         }
         assert_eq!(got, m);
         assert_eq!(got.as_slice()[0].0.as_str(), "a");
+    }
+
+    #[test]
+    fn map_entries_in_any_order_and_split_runs_keep_the_last_value_of_a_key() {
+        let entry = |k: &str, v: &str| {
+            let mut e = Vec::new();
+            put_len_field(&mut e, 1, k.as_bytes());
+            put_len_field(&mut e, 2, v.as_bytes());
+            e
+        };
+        let mut out = Vec::new();
+        for (k, v) in [("c", "1"), ("a", "2"), ("c", "3")] {
+            put_len_field(&mut out, 11, &entry(k, v));
+        }
+        put_key(&mut out, 12, WireType::Varint);
+        put_varint(&mut out, 0);
+        for (k, v) in [("b", "4"), ("a", "5")] {
+            put_len_field(&mut out, 11, &entry(k, v));
+        }
+        let mut got = StrMap::new();
+        let mut r = Reader::new(&out);
+        while let Some((field, w)) = r.key().unwrap() {
+            if field == 11 {
+                got.merge_field(w, &mut r).unwrap();
+            } else {
+                r.skip(w).unwrap();
+            }
+        }
+        let want: StrMap = [("a", "5"), ("b", "4"), ("c", "3")].into();
+        assert_eq!(got, want);
     }
 
     #[test]

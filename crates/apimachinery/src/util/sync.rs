@@ -34,7 +34,8 @@ impl<T: ?Sized> RwLockExt<T> for RwLock<T> {
         self.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
     fn write_unpoisoned(&self) -> RwLockWriteGuard<'_, T> {
-        self.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
