@@ -12,14 +12,26 @@ use std::time::Duration;
 
 use apiclient::meta::WriteOptions;
 use apiclient::{ApiResource, Config, DynamicClient, DynamicObject, Object, RestClient};
-use clientgo::controller::{Controller, ControllerConfig};
+use clientgo::controller::{Action, Controller, ControllerConfig};
 use clientgo::informer::{InformerOptions, ListWatch, Lister, SharedIndexInformer};
 use serde_json::json;
 use testserver::{CustomResource, TestServer};
 use tokio_util::sync::CancellationToken;
 
-async fn reconcile(key: String, widgets: Lister<DynamicObject>) -> Result<(), String> {
-    let (ns, name) = key.split_once('/').ok_or("bad key")?;
+/// A key that is not `namespace/name`: the only way this reconcile can fail.
+#[derive(Debug)]
+struct BadKey(String);
+
+impl std::fmt::Display for BadKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bad key {}", self.0)
+    }
+}
+
+impl std::error::Error for BadKey {}
+
+async fn reconcile(key: String, widgets: Lister<DynamicObject>) -> Result<Action, BadKey> {
+    let (ns, name) = key.split_once('/').ok_or_else(|| BadKey(key.clone()))?;
     match widgets.namespace(ns).get(name) {
         Ok(w) => {
             let size = w.data.get("spec").and_then(|s| s.get("size")).cloned();
@@ -31,7 +43,7 @@ async fn reconcile(key: String, widgets: Lister<DynamicObject>) -> Result<(), St
         }
         Err(_) => println!("reconcile {key}: deleted"),
     }
-    Ok(())
+    Ok(Action::Done)
 }
 
 #[tokio::main]

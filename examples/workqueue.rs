@@ -3,12 +3,15 @@
 //!
 //! This is what `controller::Controller` packages: compare the two to see every piece. As in the
 //! Go example, the cache is warmed with a pod (`default/mypod`) before the informer starts, so
-//! the first list shows it being deleted.
+//! the first list shows it being deleted. Errors are Go's `error`: a boxed `std::error::Error`
+//! (`controller::Controller` lets the reconcile function pick its own error type, and say
+//! "requeue" or "requeue after" with a `controller::Action`).
 //!
 //! With a kubeconfig or in-cluster config it watches the cluster's `default` namespace until
 //! Ctrl-C; otherwise it starts the embedded API server, adds and removes a pod, and exits.
 //! Run: `cargo run --example workqueue`.
 
+use std::error::Error;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -44,7 +47,7 @@ impl Controller {
     }
 
     /// Port of `syncToStdout`: the business logic. It only prints.
-    fn sync_to_stdout(&self, key: &str) -> Result<(), String> {
+    fn sync_to_stdout(&self, key: &str) -> Result<(), Box<dyn Error + Send + Sync>> {
         match self.indexer.get_by_key(key) {
             None => println!("Pod {key} does not exist anymore"),
             Some(pod) => println!("Sync/Add/Update for Pod {}", pod.name()),
@@ -53,7 +56,7 @@ impl Controller {
     }
 
     /// Port of `handleErr`: forget on success; retry up to 5 times with back-off; then drop.
-    fn handle_err(&self, result: Result<(), String>, key: &String) {
+    fn handle_err(&self, result: Result<(), Box<dyn Error + Send + Sync>>, key: &String) {
         match result {
             Ok(()) => self.queue.forget(key),
             Err(err) if self.queue.num_requeues(key) < 5 => {
@@ -69,7 +72,7 @@ impl Controller {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Box<dyn Error>> {
     let (config, server) = match Config::infer() {
         Ok(config) => (config, None),
         Err(_) => {

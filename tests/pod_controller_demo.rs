@@ -54,6 +54,7 @@ fn the_demo_starts_syncs_reconciles_and_exits() {
         "caches synced; starting workers",
         "worker   default/web-0: reconciled",
         "requeuing with back-off",
+        "simulated failure (attempt 1)",
         "dropping key out of the queue",
         "tombstone",
         "controller stopped",

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use apimachinery::util::sync::MutexExt;
 use serde_json::{Value, json};
 use testserver::TestServer;
 use tokio_util::sync::CancellationToken;
@@ -19,10 +20,7 @@ pub struct Demo {
 /// Counts reconcile attempts per key, for the simulated failures.
 pub fn attempt(key: &str) -> usize {
     static ATTEMPTS: OnceLock<Mutex<HashMap<String, usize>>> = OnceLock::new();
-    let mut attempts = ATTEMPTS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut attempts = ATTEMPTS.get_or_init(Default::default).lock_unpoisoned();
     let n = attempts.entry(key.to_string()).or_default();
     *n += 1;
     *n

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use api::core::v1::Pod;
 use apiclient::{Config, ContentConfig, Object, RestClient};
 use clientgo::controller::leaderelection::{LeaderElectionConfig, LeaseLock, run_while_leading};
-use clientgo::controller::{Controller, ControllerConfig, signals};
+use clientgo::controller::{Action, Controller, ControllerConfig, signals};
 use clientgo::informer::{
     InformerOptions, ListWatch, Lister, ObjectOrTombstone, ReflectorConfig,
     ResourceEventHandlerFuncs, SharedIndexInformer,
@@ -218,18 +218,41 @@ fn key(pod: &Pod) -> String {
     format!("{}/{}", pod.namespace(), pod.name())
 }
 
+/// Why a reconcile failed. A type of the program's own, so callers can tell failures apart;
+/// the controller logs it with its whole `source()` chain and retries the key with back-off.
+#[derive(Debug)]
+enum ReconcileError {
+    /// The key is not `namespace/name`.
+    BadKey(String),
+    /// The demo's annotation asked this attempt to fail.
+    Simulated { attempt: usize },
+}
+
+impl std::fmt::Display for ReconcileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReconcileError::BadKey(key) => write!(f, "bad key {key}"),
+            ReconcileError::Simulated { attempt } => {
+                write!(f, "simulated failure (attempt {attempt})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ReconcileError {}
+
 /// The business logic: given a key and the cache, bring the world in line. This one reports
 /// what it finds; pods annotated `demo.clientgo/fail: "N"` fail their first N reconciles (and
 /// `"always"` never succeeds) to show retries with back-off.
-async fn reconcile(key: String, pods: Lister<Pod>) -> Result<(), String> {
+async fn reconcile(key: String, pods: Lister<Pod>) -> Result<Action, ReconcileError> {
     let Some((ns, name)) = key.split_once('/') else {
-        return Err(format!("bad key {key}"));
+        return Err(ReconcileError::BadKey(key));
     };
     let pod = match pods.namespace(ns).get(name) {
         Ok(pod) => pod,
         Err(_) => {
             tracing::info!("worker   {key}: gone from the cache: deleted, nothing to do");
-            return Ok(());
+            return Ok(Action::Done);
         }
     };
     let phase = pod
@@ -241,12 +264,12 @@ async fn reconcile(key: String, pods: Lister<Pod>) -> Result<(), String> {
         let attempt = demo::attempt(&key);
         let failing = fail == "always" || fail.parse::<usize>().is_ok_and(|n| attempt <= n);
         if failing {
-            return Err(format!("simulated failure (attempt {attempt})"));
+            return Err(ReconcileError::Simulated { attempt });
         }
     }
     tracing::info!(
         "worker   {key}: reconciled (phase {phase}, rv {})",
         pod.resource_version()
     );
-    Ok(())
+    Ok(Action::Done)
 }

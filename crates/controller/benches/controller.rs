@@ -6,13 +6,14 @@
 //! docs/benchmarks.md).
 #![allow(missing_docs, clippy::unwrap_used)]
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use api::core::v1::Pod;
 use apiclient::{Config, RestClient};
-use controller::{Controller, ControllerConfig};
+use controller::{Action, Controller, ControllerConfig};
 use informer::{InformerOptions, ListWatch, Lister, SharedIndexInformer};
 use serde_json::json;
 use testserver::TestServer;
@@ -46,7 +47,7 @@ async fn run(pods: usize, updates: usize, workers: usize) {
                 if reconciled.fetch_add(1, Ordering::Relaxed) + 1 == pods {
                     reached.notify_one();
                 }
-                Ok(())
+                Ok::<_, Infallible>(Action::Done)
             }
         }
     };

@@ -8,21 +8,51 @@
 //!        │ (cache)                                             │ queue.add
 //!        ▼                                                     ▼
 //!     Lister ◀──── reconcile(key, lister) ◀──── worker ◀── RateLimitingQueue
-//!                        │ Err or panic                        ▲
-//!                        └── add_rate_limited (≤ max_retries) ─┘
+//!                        │ Result<Action, E>                   ▲
+//!                        └── handle_err ───────────────────────┘
+//!                              Err / panic: add_rate_limited (≤ max_retries), then forget
+//!                              Requeue: add_rate_limited; RequeueAfter(d): forget + add_after
 //! ```
 //!
 //! Handlers only turn changes into keys; workers reconcile keys against the cache. Because the
 //! queue collapses repeated keys and never hands one key to two workers, a burst of changes to an
 //! object costs one reconcile, and reconciles of one object never overlap. The reconcile function
 //! sees the key and the cache, never the queue: "the retry logic should not be part of the
-//! business logic".
+//! business logic". It says what should happen next with an [`Action`] or an error of its own
+//! type, and [`Controller::handle_err`] turns that into queue calls.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use api::core::v1::Pod;
+//! use controller::{Action, Controller, ControllerConfig};
+//! use informer::Lister;
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("bad key {0}")]
+//! struct BadKey(String);
+//!
+//! async fn reconcile(key: String, pods: Lister<Pod>) -> Result<Action, BadKey> {
+//!     let (ns, name) = key.split_once('/').ok_or_else(|| BadKey(key.clone()))?;
+//!     if pods.namespace(ns).get(name).is_err() {
+//!         return Ok(Action::Done); // deleted: nothing to do
+//!     }
+//!     Ok(Action::Done)
+//! }
+//!
+//! # async fn demo(informer: informer::SharedIndexInformer<Pod>) -> Result<(), controller::Error> {
+//! let controller = Controller::new(informer, ControllerConfig::default())?;
+//! let shutdown = tokio_util::sync::CancellationToken::new();
+//! controller.run(2, shutdown, reconcile).await
+//! # }
+//! ```
 //!
 //! # Invariant
 //!
 //! Every key taken from the queue is passed to `done` exactly once, whatever the reconcile does
 //! (including panicking); that is what lets [`Controller::run`] drain the queue on shutdown.
 
+use std::error::Error as StdError;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -36,6 +66,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use workqueue::{QueueConfig, RateLimitingQueue, default_controller_rate_limiter};
 
+use crate::reconcile::{Action, ReconcileError, error_chain};
+
 /// How many times a key is retried before it is dropped. Port of the examples' `maxRetries`.
 pub const DEFAULT_MAX_RETRIES: usize = 5;
 
@@ -44,6 +76,7 @@ const WORKER_RESTART_PERIOD: Duration = Duration::from_secs(1);
 
 /// Why [`Controller::run`] could not run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Shutdown came before the informer's cache synced. Port of the examples' "Timed out
     /// waiting for caches to sync".
@@ -94,9 +127,6 @@ impl Default for ControllerConfig {
     }
 }
 
-/// The outcome of one reconcile, as [`Controller::handle_err`] sees it.
-pub type ReconcileResult = Result<(), String>;
-
 /// A controller for objects of type `K`: an informer feeding a rate-limited queue of keys, and
 /// workers reconciling them.
 ///
@@ -128,9 +158,7 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     /// Port of examples/workqueue: `NewController` plus the `cache.ResourceEventHandlerFuncs` in
     /// its `main`.
     ///
-    /// # Panics
-    ///
-    /// Panics when called outside a tokio runtime (the queue starts its delaying task).
+    /// Works outside a tokio runtime: the queue starts its delaying task on first use inside one.
     pub fn new(informer: SharedIndexInformer<K>, config: ControllerConfig) -> Result<Self, Error> {
         let mut queue_config = QueueConfig::named(config.name.clone());
         queue_config.metrics_provider = config.metrics_provider.clone();
@@ -181,7 +209,7 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     ///
     /// Not cancel safe: dropping the future aborts the informer and workers it started (their
     /// tasks are owned by the future) without draining the queue. Cancel `shutdown` instead.
-    pub async fn run<R, Fut>(
+    pub async fn run<R, Fut, E>(
         self,
         workers: usize,
         shutdown: CancellationToken,
@@ -189,7 +217,8 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     ) -> Result<(), Error>
     where
         R: Fn(String, Lister<K>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), String>> + Send + 'static,
+        Fut: Future<Output = Result<Action, E>> + Send + 'static,
+        E: StdError + Send + Sync + 'static,
     {
         let this = Arc::new(self);
         let reconcile = Arc::new(reconcile);
@@ -251,10 +280,15 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     /// Port of examples/workqueue: `runWorker` inside `wait.Until(c.runWorker, time.Second,
     /// stopCh)`: loops on `process_next_item`, and restarts after a second if the loop ever ends
     /// while the controller still runs.
-    async fn run_worker<R, Fut>(&self, worker: usize, reconcile: &R, shutdown: &CancellationToken)
-    where
+    async fn run_worker<R, Fut, E>(
+        &self,
+        worker: usize,
+        reconcile: &R,
+        shutdown: &CancellationToken,
+    ) where
         R: Fn(String, Lister<K>) -> Fut + Send + Sync,
-        Fut: Future<Output = Result<(), String>> + Send,
+        Fut: Future<Output = Result<Action, E>> + Send,
+        E: StdError + Send + Sync + 'static,
     {
         loop {
             while self.process_next_item(reconcile).await {}
@@ -272,17 +306,19 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     /// Takes one key, reconciles it, records the outcome, and marks it done. Returns false once
     /// the queue is shut down and empty.
     ///
-    /// Port of examples/workqueue: `processNextItem`. A reconcile that panics is caught and
-    /// treated as an error (Go's `HandleCrash` would crash the process).
+    /// Port of examples/workqueue: `processNextItem` (controller-runtime:
+    /// `processNextWorkItem`). A reconcile that panics is caught and treated as an error (Go's
+    /// `HandleCrash` would crash the process; controller-runtime recovers it the same way).
     ///
     /// # Cancel safety
     ///
     /// Not cancel safe once a key was taken: dropping the future then leaves the key processing
     /// forever. Workers should run it to completion.
-    pub async fn process_next_item<R, Fut>(&self, reconcile: &R) -> bool
+    pub async fn process_next_item<R, Fut, E>(&self, reconcile: &R) -> bool
     where
         R: Fn(String, Lister<K>) -> Fut + Send + Sync,
-        Fut: Future<Output = Result<(), String>> + Send,
+        Fut: Future<Output = Result<Action, E>> + Send,
+        E: StdError + Send + Sync + 'static,
     {
         let Some(key) = self.queue.get().await else {
             return false;
@@ -292,15 +328,14 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
             .catch_unwind()
             .await;
         let result = match outcome {
-            Ok(result) => result,
+            Ok(result) => result.map_err(ReconcileError::Failed),
             Err(panic) => {
-                let what = panic
+                let message = panic
                     .downcast_ref::<&str>()
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
-                tracing::error!(controller = %self.name, %key, panic = %what, "reconcile panicked");
-                Err(format!("reconcile panicked: {what}"))
+                Err(ReconcileError::Panicked { message })
             }
         };
         self.handle_err(&key, result);
@@ -308,18 +343,42 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
         true
     }
 
-    /// Forgets a key that succeeded; requeues a failed key with back-off while it has retries
-    /// left, then drops it.
+    /// Applies a reconcile's outcome to the queue:
     ///
-    /// Port of examples/workqueue: `handleErr`.
-    pub fn handle_err(&self, key: &String, result: ReconcileResult) {
+    /// | outcome | queue |
+    /// |---|---|
+    /// | `Ok(Action::Done)` | `forget` |
+    /// | `Ok(Action::Requeue)` | `add_rate_limited` |
+    /// | `Ok(Action::RequeueAfter(d))` | `forget`, then `add_after(d)` |
+    /// | `Err(_)`, fewer than `max_retries` requeues | `add_rate_limited` |
+    /// | `Err(_)`, retries used up | `forget` (the key is dropped until the object changes) |
+    ///
+    /// Errors are logged with their whole `source()` chain.
+    ///
+    /// Port of examples/workqueue: `handleErr` for errors, and of controller-runtime
+    /// pkg/internal/controller/controller.go: `reconcileHandler` for [`Action`]. Differs from
+    /// controller-runtime: errors are retried at most `max_retries` times, as client-go's
+    /// examples do (controller-runtime retries forever).
+    pub fn handle_err<E>(&self, key: &String, result: Result<Action, ReconcileError<E>>)
+    where
+        E: StdError + 'static,
+    {
         match result {
-            Ok(()) => {
+            Ok(Action::Done) => {
                 self.queue.forget(key);
+            }
+            Ok(Action::Requeue) => {
+                tracing::debug!(controller = %self.name, %key, "reconcile asked to requeue");
+                self.queue.add_rate_limited(key.clone());
+            }
+            Ok(Action::RequeueAfter(after)) => {
+                tracing::debug!(controller = %self.name, %key, ?after, "reconcile asked to requeue after");
+                self.queue.forget(key);
+                self.queue.add_after(key.clone(), after);
             }
             Err(err) if self.queue.num_requeues(key) < self.max_retries => {
                 tracing::info!(
-                    controller = %self.name, %key, %err,
+                    controller = %self.name, %key, error = %error_chain(&err),
                     retry = self.queue.num_requeues(key) + 1,
                     "error syncing; requeuing with back-off"
                 );
@@ -328,7 +387,8 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
             Err(err) => {
                 self.queue.forget(key);
                 tracing::warn!(
-                    controller = %self.name, %key, %err, retries = self.max_retries,
+                    controller = %self.name, %key, error = %error_chain(&err),
+                    retries = self.max_retries,
                     "dropping key out of the queue"
                 );
             }

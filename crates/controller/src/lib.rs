@@ -5,13 +5,16 @@
 //! | Rust | Go |
 //! |---|---|
 //! | [`Controller`] | `examples/workqueue/main.go`, sample-controller's `controller.go` |
+//! | [`Action`], [`ReconcileError`] | controller-runtime's `pkg/reconcile` `Result`; the `error` given to `handleErr` |
 //! | [`leaderelection`] | `k8s.io/client-go/tools/leaderelection` |
 //! | [`record`] | `k8s.io/client-go/tools/record` |
 //! | [`signals`] | sample-controller's `pkg/signals` |
 
 mod controller;
 pub mod leaderelection;
+mod reconcile;
 pub mod record;
 pub mod signals;
 
-pub use controller::{Controller, ControllerConfig, DEFAULT_MAX_RETRIES, Error, ReconcileResult};
+pub use controller::{Controller, ControllerConfig, DEFAULT_MAX_RETRIES, Error};
+pub use reconcile::{Action, ReconcileError};

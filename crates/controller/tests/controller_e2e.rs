@@ -3,12 +3,13 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use api::core::v1::Pod;
 use apiclient::{Config, RestClient};
-use controller::{Controller, ControllerConfig, Error};
+use controller::{Action, Controller, ControllerConfig, DEFAULT_MAX_RETRIES, Error};
 use informer::{InformerOptions, ListWatch, Lister, SharedIndexInformer};
 use serde_json::json;
 use testserver::{FaultMatch, TestServer};
@@ -96,7 +97,7 @@ fn cached_rv(lister: &Lister<Pod>, key: &str) -> Option<String> {
 fn reconciler(
     log: Arc<Log>,
     fail: impl Fn(&str) -> Option<&'static str> + Send + Sync + 'static,
-) -> impl Fn(String, Lister<Pod>) -> futures::future::BoxFuture<'static, Result<(), String>>
+) -> impl Fn(String, Lister<Pod>) -> futures::future::BoxFuture<'static, Result<Action, std::io::Error>>
 + Send
 + Sync
 + 'static {
@@ -115,8 +116,8 @@ fn reconciler(
             log.record(&key, rv);
             match fail(&key) {
                 Some("panic") => panic!("reconcile of {key} exploded"),
-                Some(msg) => Err(msg.to_string()),
-                None => Ok(()),
+                Some(msg) => Err(std::io::Error::other(msg)),
+                None => Ok(Action::Done),
             }
         })
     }
@@ -206,6 +207,79 @@ async fn a_failing_key_is_retried_five_times_with_growing_delay_then_dropped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconcile_can_ask_to_run_again_later_without_counting_as_a_failure() {
+    let server = TestServer::start().await.unwrap();
+    server.create(PODS, pod("poller", 0)).unwrap();
+    server.create(PODS, pod("spinner", 0)).unwrap();
+    let controller = controller_for(&server, "actions");
+    let queue = controller.queue().clone();
+    let calls = Arc::new(Mutex::new(Vec::<(String, Instant)>::new()));
+    let (changed, mut changed_rx) = watch::channel(0usize);
+    let reconcile = {
+        let calls = calls.clone();
+        move |key: String, _lister: Lister<Pod>| {
+            let (calls, changed) = (calls.clone(), changed.clone());
+            async move {
+                let n = {
+                    let mut calls = calls.lock().unwrap();
+                    calls.push((key.clone(), Instant::now()));
+                    calls.iter().filter(|(k, _)| *k == key).count()
+                };
+                changed.send_modify(|c| *c += 1);
+                let action = match (key.as_str(), n) {
+                    // Poll again later: controller-runtime's RequeueAfter.
+                    ("default/poller", 1) => Action::RequeueAfter(Duration::from_millis(300)),
+                    // More requeues than the retry limit of errors: none of them is a failure.
+                    ("default/spinner", n) if n <= DEFAULT_MAX_RETRIES + 2 => Action::Requeue,
+                    _ => Action::Done,
+                };
+                Ok::<_, Infallible>(action)
+            }
+        }
+    };
+    let shutdown = CancellationToken::new();
+    let run = tokio::spawn(controller.run(2, shutdown.clone(), reconcile));
+    let count = |key: &str| {
+        calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k == key)
+            .count()
+    };
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        changed_rx.wait_for(|_| {
+            count("default/poller") == 2 && count("default/spinner") == DEFAULT_MAX_RETRIES + 3
+        }),
+    )
+    .await
+    .expect("the poller ran twice and the spinner was never dropped")
+    .unwrap();
+
+    let times: Vec<Instant> = calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k == "default/poller")
+        .map(|(_, t)| *t)
+        .collect();
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(300),
+        "requeued after {:?}",
+        times[1] - times[0]
+    );
+    shutdown.cancel();
+    run.await.unwrap().unwrap();
+    // Done forgot both keys' back-off; nothing is left waiting.
+    assert_eq!(queue.num_requeues(&"default/poller".to_string()), 0);
+    assert_eq!(queue.num_requeues(&"default/spinner".to_string()), 0);
+    assert_eq!(queue.waiting_len(), 0);
+    assert_eq!(count("default/spinner"), DEFAULT_MAX_RETRIES + 3);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_reconcile_is_contained_and_retried_like_an_error() {
     let server = TestServer::start().await.unwrap();
     server.create(PODS, pod("explosive", 0)).unwrap();
@@ -249,7 +323,7 @@ async fn shutdown_drains_the_key_being_reconciled() {
                 entered_tx.send_replace(true);
                 release_rx.wait_for(|r| *r).await.unwrap();
                 *finished.lock().unwrap() = true;
-                Ok(())
+                Ok::<_, Infallible>(Action::Done)
             }
         }
     };
@@ -381,7 +455,7 @@ async fn a_burst_of_changes_while_the_key_waits_costs_one_reconcile() {
                     gate_rx.wait_for(|open| *open).await.unwrap();
                 }
                 log.record(&key, cached_rv(&lister, &key));
-                Ok(())
+                Ok::<_, Infallible>(Action::Done)
             }
         }
     };
@@ -484,7 +558,7 @@ async fn dropping_run_stops_the_informer_and_the_workers_it_started() {
         let seen = seen_tx.clone();
         async move {
             let _ = seen.send(key);
-            Ok(())
+            Ok::<_, Infallible>(Action::Done)
         }
     });
     let handle = tokio::spawn(run);

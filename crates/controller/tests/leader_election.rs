@@ -29,13 +29,16 @@ struct Store {
     object: Mutex<Option<(LeaderElectionRecord, u64)>>,
 }
 
-/// One candidate's view of the store. `cut` makes every call fail, like a network partition.
+/// One candidate's view of the store. `cut` makes every call fail, like a network partition;
+/// `lose_next_reply` makes the next update apply and then never answer, like a response lost
+/// on the way back.
 #[derive(Clone)]
 struct FakeLock {
     store: Arc<Store>,
     identity: String,
     seen_version: Arc<Mutex<Option<u64>>>,
     cut: Arc<AtomicBool>,
+    lose_next_reply: Arc<AtomicBool>,
 }
 
 impl FakeLock {
@@ -45,6 +48,7 @@ impl FakeLock {
             identity: identity.into(),
             seen_version: Arc::default(),
             cut: Arc::default(),
+            lose_next_reply: Arc::default(),
         }
     }
 
@@ -80,18 +84,25 @@ impl ResourceLock for FakeLock {
 
     async fn update(&self, record: &LeaderElectionRecord) -> Result<(), Error> {
         self.check_reachable()?;
-        let mut object = self.store.object.lock().unwrap();
-        let mut seen = self.seen_version.lock().unwrap();
-        match object.as_mut() {
-            Some((stored, version)) if Some(*version) == *seen => {
-                *stored = record.clone();
-                *version += 1;
-                *seen = Some(*version);
-                Ok(())
+        let result = {
+            let mut object = self.store.object.lock().unwrap();
+            let seen = *self.seen_version.lock().unwrap();
+            match object.as_mut() {
+                Some((stored, version)) if Some(*version) == seen => {
+                    *stored = record.clone();
+                    *version += 1;
+                    Ok(*version)
+                }
+                Some(_) => Err(status_error(409, "Conflict")),
+                None => Err(status_error(404, "NotFound")),
             }
-            Some(_) => Err(status_error(409, "Conflict")),
-            None => Err(status_error(404, "NotFound")),
+        };
+        if result.is_ok() && self.lose_next_reply.swap(false, Ordering::SeqCst) {
+            // Written, but this caller never learns it (nor the new version).
+            std::future::pending::<()>().await;
         }
+        *self.seen_version.lock().unwrap() = Some(result?);
+        Ok(())
     }
 
     fn identity(&self) -> &str {
@@ -339,4 +350,60 @@ async fn callbacks_report_new_leaders_and_stopped_leading_even_without_leading()
     assert!(stopped.load(Ordering::SeqCst));
     shutdown_a.cancel();
     task_a.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn release_after_an_abandoned_renewal_reads_the_lock_before_clearing_it() {
+    let store = Arc::new(Store::default());
+    let leadership = Arc::new(Leadership::default());
+    let config = LeaderElectionConfig {
+        release_on_cancel: true,
+        ..LeaderElectionConfig::default()
+    };
+    let (lock_a, shutdown_a, task_a) = candidate(&store, "a", &leadership, config.clone());
+    run_for(Duration::from_secs(1)).await;
+    assert_eq!(leader_of(&leadership).as_deref(), Some("a"));
+
+    // The next renewal is written but its reply never comes; shutdown abandons it, so a's lock
+    // still holds the version before it. Releasing with that version would be a 409.
+    lock_a.lose_next_reply.store(true, Ordering::SeqCst);
+    let version_before = store.object.lock().unwrap().as_ref().unwrap().1;
+    run_for(Duration::from_secs(3)).await;
+    assert_eq!(
+        store.object.lock().unwrap().as_ref().unwrap().1,
+        version_before + 1,
+        "the renewal was written"
+    );
+    shutdown_a.cancel();
+    task_a.await.unwrap();
+    let record = store.object.lock().unwrap().clone().unwrap().0;
+    assert_eq!(
+        record.holder_identity, "",
+        "released despite the lost reply"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn release_leaves_alone_a_lock_another_candidate_holds() {
+    let store = Arc::new(Store::default());
+    let leadership = Arc::new(Leadership::default());
+    let config = LeaderElectionConfig {
+        release_on_cancel: true,
+        ..LeaderElectionConfig::default()
+    };
+    let (_lock_a, shutdown_a, task_a) = candidate(&store, "a", &leadership, config.clone());
+    run_for(Duration::from_secs(1)).await;
+    assert_eq!(leader_of(&leadership).as_deref(), Some("a"));
+
+    // "b" took the lock behind a's back (a still believes it leads), then a shuts down.
+    {
+        let mut object = store.object.lock().unwrap();
+        let (record, version) = object.as_mut().unwrap();
+        record.holder_identity = "b".into();
+        *version += 1;
+    }
+    shutdown_a.cancel();
+    task_a.await.unwrap();
+    let record = store.object.lock().unwrap().clone().unwrap().0;
+    assert_eq!(record.holder_identity, "b", "a must not clear b's claim");
 }

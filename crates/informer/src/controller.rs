@@ -22,9 +22,8 @@ use std::time::Duration;
 use apimachinery::Object;
 use tokio_util::sync::CancellationToken;
 
-use crate::delta_fifo::{
-    Delta, DeltaFifo, DeltaFifoOptions, Deltas, ObjectOrTombstone, TransformFunc,
-};
+use crate::delta::{Delta, Deltas, ObjectOrTombstone};
+use crate::delta_fifo::{DeltaFifo, DeltaFifoOptions, TransformFunc};
 use crate::error::{Error, Result};
 use crate::fifo::{FifoKind, Queue};
 use crate::index::Indexers;
@@ -46,11 +45,14 @@ use crate::wait::{SyncFlag, SyncedSignal};
 /// Differs from Go: typed, objects are `&Arc<K>` (cheap to keep, impossible to mutate).
 pub trait ResourceEventHandler<K>: Send + Sync {
     /// An object appeared; `is_in_initial_list` is true for objects of the first list (and
-    /// for the catch-up adds a late handler receives).
+    /// for the catch-up adds a late handler receives). Port of `OnAdd`.
+    #[doc(alias = "OnAdd")]
     fn on_add(&self, obj: &Arc<K>, is_in_initial_list: bool);
-    /// An object changed (or was re-delivered by a relist or resync).
+    /// An object changed (or was re-delivered by a relist or resync). Port of `OnUpdate`.
+    #[doc(alias = "OnUpdate")]
     fn on_update(&self, old: &Arc<K>, new: &Arc<K>);
-    /// An object was deleted.
+    /// An object was deleted. Port of `OnDelete`.
+    #[doc(alias = "OnDelete")]
     fn on_delete(&self, obj: &ObjectOrTombstone<K>);
 }
 
@@ -82,21 +84,21 @@ impl<K> ResourceEventHandlerFuncs<K> {
         Self::default()
     }
 
-    /// Sets the add closure.
+    /// Sets the add closure. Port of the `AddFunc` field.
     #[must_use]
     pub fn on_add(mut self, f: impl Fn(&Arc<K>, bool) + Send + Sync + 'static) -> Self {
         self.add = Some(Box::new(f));
         self
     }
 
-    /// Sets the update closure.
+    /// Sets the update closure. Port of the `UpdateFunc` field.
     #[must_use]
     pub fn on_update(mut self, f: impl Fn(&Arc<K>, &Arc<K>) + Send + Sync + 'static) -> Self {
         self.update = Some(Box::new(f));
         self
     }
 
-    /// Sets the delete closure.
+    /// Sets the delete closure. Port of the `DeleteFunc` field.
     #[must_use]
     pub fn on_delete(mut self, f: impl Fn(&ObjectOrTombstone<K>) + Send + Sync + 'static) -> Self {
         self.delete = Some(Box::new(f));

@@ -1,5 +1,6 @@
-//! Port of tools/cache/delta_fifo.go: the classic DeltaFIFO, plus the types every FIFO shares
-//! ([`Delta`], [`Deltas`], [`DeletedFinalStateUnknown`], [`ObjectOrTombstone`]).
+//! Port of tools/cache/delta_fifo.go: the classic DeltaFIFO. The change types every FIFO shares
+//! ([`Delta`], [`Deltas`], [`DeletedFinalStateUnknown`], [`ObjectOrTombstone`]) live in
+//! [`crate::delta`] and are re-exported here, where Go declares them.
 //!
 //! Data flow: the reflector calls `add`/`update`/`delete`/`replace`/`resync`; each call appends
 //! a [`Delta`] to the *per-key* list of that object's key, enqueuing the key if it was not
@@ -31,153 +32,15 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use apimachinery::Object;
+use apimachinery::util::sync::MutexExt;
 use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
+pub use crate::delta::{DeletedFinalStateUnknown, Delta, DeltaType, Deltas, ObjectOrTombstone};
 use crate::error::{Error, Result};
 use crate::fifo::{InitialPopulation, PopProcess, Queue};
 use crate::store::{KeyFunc, KnownObjects, ReflectorStore, default_key_func};
 use crate::wait::SyncFlag;
-
-/// An object whose deletion was noticed by a relist rather than a watch event, so its final
-/// state is unknown: `obj` is the last state the client knew (possibly stale, possibly none).
-/// Port of `DeletedFinalStateUnknown`.
-#[doc(alias = "tombstone")]
-#[derive(Debug)]
-pub struct DeletedFinalStateUnknown<K> {
-    /// The store key of the deleted object.
-    pub key: String,
-    /// The last known state, if any.
-    pub obj: Option<Arc<K>>,
-}
-
-impl<K> Clone for DeletedFinalStateUnknown<K> {
-    fn clone(&self) -> Self {
-        DeletedFinalStateUnknown {
-            key: self.key.clone(),
-            obj: self.obj.clone(),
-        }
-    }
-}
-
-/// What `on_delete` receives, and what a `Deleted` delta holds: the final object, or a
-/// tombstone. Port of Go's `interface{}` that is either an object or a
-/// `DeletedFinalStateUnknown`; here the "either" is a type.
-#[derive(Debug)]
-pub enum ObjectOrTombstone<K> {
-    /// The object's final state, from a watch `DELETED` event.
-    Object(Arc<K>),
-    /// A deletion detected by a relist.
-    Tombstone(DeletedFinalStateUnknown<K>),
-}
-
-impl<K> Clone for ObjectOrTombstone<K> {
-    fn clone(&self) -> Self {
-        match self {
-            ObjectOrTombstone::Object(o) => ObjectOrTombstone::Object(o.clone()),
-            ObjectOrTombstone::Tombstone(t) => ObjectOrTombstone::Tombstone(t.clone()),
-        }
-    }
-}
-
-impl<K> ObjectOrTombstone<K> {
-    /// The object, or the tombstone's last known object.
-    pub fn object(&self) -> Option<&Arc<K>> {
-        match self {
-            ObjectOrTombstone::Object(o) => Some(o),
-            ObjectOrTombstone::Tombstone(t) => t.obj.as_ref(),
-        }
-    }
-
-    /// True for a tombstone.
-    pub fn is_tombstone(&self) -> bool {
-        matches!(self, ObjectOrTombstone::Tombstone(_))
-    }
-}
-
-/// The kind of a change. Port of `DeltaType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DeltaType {
-    /// From a watch `ADDED` event.
-    Added,
-    /// From a watch `MODIFIED` event.
-    Updated,
-    /// From a watch `DELETED` event, or a deletion found by a relist.
-    Deleted,
-    /// From a relist: the object is present; it may or may not have changed.
-    Replaced,
-    /// From a periodic resync: the cached object, re-delivered.
-    Sync,
-}
-
-/// One change to one object, with the object's state after it (its last state for a
-/// deletion). Port of `Delta`.
-///
-/// Differs from Go: an enum, so only `Deleted` can carry a tombstone.
-#[derive(Debug)]
-pub enum Delta<K> {
-    /// See [`DeltaType::Added`].
-    Added(Arc<K>),
-    /// See [`DeltaType::Updated`].
-    Updated(Arc<K>),
-    /// See [`DeltaType::Deleted`].
-    Deleted(ObjectOrTombstone<K>),
-    /// See [`DeltaType::Replaced`].
-    Replaced(Arc<K>),
-    /// See [`DeltaType::Sync`].
-    Sync(Arc<K>),
-}
-
-impl<K> Clone for Delta<K> {
-    fn clone(&self) -> Self {
-        match self {
-            Delta::Added(o) => Delta::Added(o.clone()),
-            Delta::Updated(o) => Delta::Updated(o.clone()),
-            Delta::Deleted(o) => Delta::Deleted(o.clone()),
-            Delta::Replaced(o) => Delta::Replaced(o.clone()),
-            Delta::Sync(o) => Delta::Sync(o.clone()),
-        }
-    }
-}
-
-impl<K> Delta<K> {
-    /// The kind of change.
-    pub fn kind(&self) -> DeltaType {
-        match self {
-            Delta::Added(_) => DeltaType::Added,
-            Delta::Updated(_) => DeltaType::Updated,
-            Delta::Deleted(_) => DeltaType::Deleted,
-            Delta::Replaced(_) => DeltaType::Replaced,
-            Delta::Sync(_) => DeltaType::Sync,
-        }
-    }
-
-    /// The object (a tombstone's last known object for a relist deletion).
-    pub fn object(&self) -> Option<&Arc<K>> {
-        match self {
-            Delta::Added(o) | Delta::Updated(o) | Delta::Replaced(o) | Delta::Sync(o) => Some(o),
-            Delta::Deleted(d) => d.object(),
-        }
-    }
-
-    /// The key of this delta's object: a tombstone's recorded key, else `key_func`.
-    pub fn key(&self, key_func: &KeyFunc<K>) -> Result<String> {
-        match self {
-            Delta::Deleted(ObjectOrTombstone::Tombstone(t)) => Ok(t.key.clone()),
-            Delta::Added(o)
-            | Delta::Updated(o)
-            | Delta::Replaced(o)
-            | Delta::Sync(o)
-            | Delta::Deleted(ObjectOrTombstone::Object(o)) => {
-                key_func(o).map_err(|source| Error::Key { source })
-            }
-        }
-    }
-}
-
-/// The changes to one object, oldest first. Port of `Deltas` (`Oldest()`/`Newest()` are
-/// `first()`/`last()`).
-pub type Deltas<K> = Vec<Delta<K>>;
 
 /// Called on every object before it is queued, e.g. to drop `managedFields`.
 /// Port of `TransformFunc`.
@@ -263,7 +126,7 @@ impl<K: Send + Sync + 'static> DeltaFifo<K> {
     // Every mutation computes what it can fail on before changing anything, so the state is
     // consistent even if a panic poisoned the lock.
     fn lock(&self) -> MutexGuard<'_, State<K>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     fn key_of(&self, obj: &K) -> Result<String> {

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use apiclient::{Object, Resource, RestClient};
+use apimachinery::util::sync::MutexExt;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use tokio::task::JoinSet;
@@ -124,7 +125,7 @@ impl SharedInformerFactory {
     }
 
     fn lock(&self) -> MutexGuard<'_, FactoryState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// The shared informer for `K`, created on first use with a [`ListWatch`] and the

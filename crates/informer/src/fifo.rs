@@ -8,7 +8,7 @@
 
 use futures::future::BoxFuture;
 
-use crate::delta_fifo::Deltas;
+use crate::delta::Deltas;
 use crate::error::Result;
 use crate::store::ReflectorStore;
 
@@ -19,7 +19,9 @@ use crate::store::ReflectorStore;
 /// informers never requeue (Go's `RetryOnError` is always false for them).
 pub type PopProcess<'a, K> = dyn FnMut(&Deltas<K>, bool) + Send + 'a;
 
-/// Which FIFO an informer uses.
+/// Which FIFO an informer uses. Go: the `InOrderInformers` feature gate.
+///
+/// Differs from Go: a per-informer option instead of a process-wide gate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FifoKind {
     /// [`crate::RealFifo`]: every event in arrival order; client-go's default since 1.33.

@@ -19,16 +19,20 @@
 //! The informer's loop pops the FIFO, applies each delta to the [`Store`] (which keeps the
 //! indices) and hands a notification to each registered handler's own queue, so a slow handler
 //! never blocks the others. [`SharedIndexInformer`] bundles all of this; [`SharedInformerFactory`]
-//! shares one informer per type. Every stage emits `tracing` debug events (target `informer`).
+//! shares one informer per type. The informer alone writes its cache: users read it through a
+//! [`ReadOnlyStore`] (Go hands out the writable `Indexer` and relies on convention). Every
+//! stage emits `tracing` debug events (target `informer`).
 //!
 //! | Rust | Go (`k8s.io/client-go/tools/cache`) |
 //! |---|---|
 //! | [`listwatch`]: [`ListerWatcher`], [`ListWatch`] | `listwatch.go` |
 //! | [`reflector`]: [`Reflector`] | `reflector.go` |
 //! | [`the_real_fifo`]: [`RealFifo`] | `the_real_fifo.go` |
-//! | [`delta_fifo`]: [`DeltaFifo`], [`Delta`], [`DeletedFinalStateUnknown`] | `delta_fifo.go` |
+//! | [`delta`]: [`Delta`], [`DeltaType`], [`DeletedFinalStateUnknown`], [`ObjectOrTombstone`] | `delta_fifo.go` (the change types) |
+//! | [`delta_fifo`]: [`DeltaFifo`] | `delta_fifo.go` |
 //! | [`fifo`]: [`Queue`] | `fifo.go` (the `Queue` interface) |
-//! | [`store`]: [`Store`], key functions | `store.go` |
+//! | [`store`]: [`Store`], [`ReadOnlyStore`], key functions | `store.go` |
+//! | [`retry_with_deadline`]: [`RetryWithDeadline`] | `retry_with_deadline.go` |
 //! | [`thread_safe_store`], [`index`] | `thread_safe_store.go`, `index.go` |
 //! | [`controller`]: [`Controller`], [`ResourceEventHandler`], [`process_deltas`] | `controller.go` |
 //! | [`shared_informer`]: [`SharedIndexInformer`] | `shared_informer.go` |
@@ -61,6 +65,7 @@
 //! ```
 
 pub mod controller;
+pub mod delta;
 pub mod delta_fifo;
 pub mod error;
 #[cfg(feature = "apiclient")]
@@ -71,6 +76,7 @@ pub mod listers;
 pub mod listwatch;
 pub mod processor_listener;
 pub mod reflector;
+pub mod retry_with_deadline;
 pub mod shared_informer;
 pub mod store;
 pub mod the_real_fifo;
@@ -81,10 +87,8 @@ pub use controller::{
     Controller, ControllerConfig, FilteringResourceEventHandler, ResourceEventHandler,
     ResourceEventHandlerFuncs, new_informer, process_deltas,
 };
-pub use delta_fifo::{
-    DeletedFinalStateUnknown, Delta, DeltaFifo, DeltaFifoOptions, DeltaType, Deltas,
-    ObjectOrTombstone, TransformFunc,
-};
+pub use delta::{DeletedFinalStateUnknown, Delta, DeltaType, Deltas, ObjectOrTombstone};
+pub use delta_fifo::{DeltaFifo, DeltaFifoOptions, TransformFunc};
 pub use error::{Error, Result};
 #[cfg(feature = "apiclient")]
 pub use factory::{FactoryOptions, SharedInformerFactory};
@@ -96,7 +100,8 @@ pub use listwatch::ListWatch;
 pub use listwatch::{ListerWatcher, WatchEventStream};
 pub use processor_listener::ResourceEventHandlerRegistration;
 pub use reflector::{Reflector, ReflectorConfig, WatchErrorHandler};
+pub use retry_with_deadline::RetryWithDeadline;
 pub use shared_informer::{InformerOptions, SharedIndexInformer};
-pub use store::{KeyFunc, KnownObjects, ReflectorStore, Store};
+pub use store::{KeyFunc, KnownObjects, ReadOnlyStore, ReflectorStore, Store};
 pub use the_real_fifo::{RealFifo, RealFifoOptions};
 pub use wait::{CacheSynced, SyncFlag, SyncedSignal, wait_for_cache_sync};

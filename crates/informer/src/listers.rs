@@ -1,9 +1,9 @@
 //! Port of tools/cache/listers.go: read-only, label-selector-aware views of an informer's cache.
 //!
 //! Data flow: a controller asks a [`Lister`] (or its per-namespace [`NamespaceLister`]) for
-//! objects; the lister reads the informer's [`Store`], using the namespace index when there is
-//! one, and filters by a [`LabelSelector`] exactly as the server would. Nothing here talks to
-//! the API server.
+//! objects; the lister reads the informer's cache through a [`ReadOnlyStore`], using the
+//! namespace index when there is one, and filters by a [`LabelSelector`] exactly as the server
+//! would. Nothing here talks to the API server.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use apimachinery::selectors::LabelSelector;
 
 use crate::error::{Error, Result};
 use crate::index::NAMESPACE_INDEX;
-use crate::store::Store;
+use crate::store::ReadOnlyStore;
 
 /// Lists and gets objects of one resource from a cache. Port of `GenericLister` / the typed
 /// listers generated for each resource (`PodLister`...).
@@ -20,7 +20,7 @@ use crate::store::Store;
 /// Differs from Go: generic instead of generated per type; returns `Arc<K>`.
 #[doc(alias = "GenericLister")]
 pub struct Lister<K> {
-    indexer: Arc<Store<K>>,
+    indexer: ReadOnlyStore<K>,
     resource: String,
 }
 
@@ -34,11 +34,13 @@ impl<K> Clone for Lister<K> {
 }
 
 impl<K: Object + Send + Sync + 'static> Lister<K> {
-    /// A lister over `indexer`; `resource` names the resource in NotFound errors.
-    /// Port of `NewGenericLister`.
-    pub fn new(indexer: Arc<Store<K>>, resource: impl Into<String>) -> Self {
+    /// A lister over `indexer` (an informer's [`ReadOnlyStore`], or an `Arc<Store>` of your
+    /// own); `resource` names the resource in NotFound errors. Port of `NewGenericLister`.
+    ///
+    /// Differs from Go: the lister holds a read-only view, so it cannot write the cache.
+    pub fn new(indexer: impl Into<ReadOnlyStore<K>>, resource: impl Into<String>) -> Self {
         Lister {
-            indexer,
+            indexer: indexer.into(),
             resource: resource.into(),
         }
     }
@@ -71,7 +73,7 @@ impl<K: Object + Send + Sync + 'static> Lister<K> {
 /// Lists and gets objects of one namespace. Port of `GenericNamespaceLister`.
 #[doc(alias = "GenericNamespaceLister")]
 pub struct NamespaceLister<K> {
-    indexer: Arc<Store<K>>,
+    indexer: ReadOnlyStore<K>,
     resource: String,
     namespace: String,
 }
@@ -124,7 +126,7 @@ fn filter<K: Object>(items: Vec<Arc<K>>, selector: &LabelSelector) -> Vec<Arc<K>
 mod tests {
     use super::*;
     use crate::index::namespace_indexers;
-    use crate::store::default_key_func;
+    use crate::store::{Store, default_key_func};
     use apimachinery::ObjectMeta;
 
     fn meta(ns: &str, name: &str, app: &str) -> Arc<ObjectMeta> {

@@ -42,7 +42,7 @@ pub trait ListerWatcher<K>: Send + Sync {
 }
 
 /// Adjusts the options of every list and watch call. Port of the `optionsModifier` of
-/// `NewFilteredListWatchFromClient` (and the factory's `TweakListOptionsFunc`).
+/// `NewFilteredListWatchFromClient` (and the factory's `internalinterfaces.TweakListOptionsFunc`).
 pub type TweakListOptions = Arc<dyn Fn(&mut ListOptions) + Send + Sync>;
 
 #[cfg(feature = "apiclient")]

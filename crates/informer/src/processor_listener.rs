@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use apimachinery::util::sync::MutexExt;
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -26,7 +27,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::controller::ResourceEventHandler;
-use crate::delta_fifo::ObjectOrTombstone;
+use crate::delta::ObjectOrTombstone;
 use crate::wait::{CacheSynced, SyncedSignal};
 
 /// One notification for one handler. Port of `addNotification`, `updateNotification`,
@@ -112,7 +113,7 @@ impl<K: Send + Sync + 'static> ProcessorListener<K> {
     }
 
     fn resync_lock(&self) -> MutexGuard<'_, Resync> {
-        self.resync.lock().unwrap_or_else(|e| e.into_inner())
+        self.resync.lock_unpoisoned()
     }
 
     /// The handle returned to whoever registered the handler.
@@ -140,7 +141,7 @@ impl<K: Send + Sync + 'static> ProcessorListener<K> {
     /// Delivers notifications until cancelled or the channel closes. Port of
     /// `processorListener.run` (and `pop`, whose buffering the unbounded channel does).
     fn run(self: Arc<Self>) -> BoxFuture<'static, ()> {
-        let rx = self.rx.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let rx = self.rx.lock_unpoisoned().take();
         Box::pin(async move {
             let Some(mut rx) = rx else { return };
             loop {
@@ -302,7 +303,7 @@ impl<K: Send + Sync + 'static> SharedProcessor<K> {
     }
 
     fn lock(&self) -> MutexGuard<'_, ProcState<K>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     /// Adds a listener, starting its task if the processor runs. Port of `addListener`.

@@ -29,10 +29,22 @@
 //!   refused when opening (or 429 in the stream) → back off and re-watch without relisting;
 //!   any other error → relist; a clean close → re-watch at once; a close within 1 s with no
 //!   event ("very short watch") → relist.
+//! - Watch triage, InternalError: with [`ReflectorConfig::max_internal_error_retry_duration`]
+//!   set, a watch ending with an InternalError is re-opened at once from the last
+//!   resourceVersion while the burst of such errors is younger than that duration (errors a
+//!   minute apart start a new burst), then the reflector relists; zero (the default, as Go's
+//!   `MaxInternalErrorRetryDuration`) relists at once. See [`RetryWithDeadline`].
 //! - Every relist waits on the back-off: 800 ms doubling to 30 s, each delay jittered by up to
-//!   +100 %, reset after 2 min without trouble.
-//! - Bookmarks advance the resourceVersion; a watch started at `""`/`"0"` does not advance it
-//!   on ADDED events (those are the synthetic initial state, not ordered by resourceVersion).
+//!   +100 % (`wait.Jitter(d, 1.0)`: [d, 2d)), reset after 2 min without trouble.
+//! - Every watch event (ADDED, MODIFIED, DELETED, BOOKMARK) advances the resourceVersion (for
+//!   ADDED, see the next rule), even when the store refused the event: the refusal is logged
+//!   and the watch goes on, as Go's `handleAnyWatch` does (`utilruntime.HandleError`); a
+//!   relist would meet the same object again.
+//! - Differs from client-go 1.35: a watch started at `""`/`"0"` does not advance the
+//!   resourceVersion on ADDED events until some other event arrived, because those first ADDED
+//!   events are the synthetic initial state in no resourceVersion order, and resuming from one
+//!   of them could skip objects not yet seen. client-go 1.36 made the same change
+//!   (`propagateRVFromStart`, `eventReceivedBesidesAdded`).
 //! - Watch-list (on by default, as in client-go ≥ 1.35): a watch with `sendInitialEvents=true`
 //!   and `resourceVersionMatch=NotOlderThan`, collected until the bookmark annotated
 //!   `k8s.io/initial-events-end`, then `replace`d into the store while the same watch goes on.
@@ -47,6 +59,8 @@ use std::time::Duration;
 
 use apimachinery::meta::ResourceVersionMatch;
 use apimachinery::pager::{DEFAULT_PAGE_SIZE, ListPager};
+use apimachinery::util::sync::MutexExt;
+use apimachinery::util::wait::jitter;
 use apimachinery::{ListOptions, Object, WatchEvent};
 use futures::StreamExt;
 use tokio::time::Instant;
@@ -54,7 +68,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::listwatch::{ListerWatcher, WatchEventStream};
+use crate::retry_with_deadline::RetryWithDeadline;
 use crate::store::{ReflectorStore, meta_namespace_key_func};
+
+/// Jitter factor of the back-off and of the watch timeout: each is drawn from [d, 2d).
+/// Port of `defaultBackoffJitter` (1.0) and the watch timeout's `rand.Float64() + 1.0`.
+const JITTER: f64 = 1.0;
+
+/// How far apart two InternalErrors may be and still belong to one burst (Go passes
+/// `time.Minute` to `NewRetryWithDeadline` in `Reflector.watch`).
+const INTERNAL_ERROR_RESET_PERIOD: Duration = Duration::from_secs(60);
 
 /// Called whenever a list or a watch open fails and the reflector is about to back off.
 /// Port of `WatchErrorHandler`; receives the reflector's name and the error.
@@ -96,6 +119,10 @@ pub struct ReflectorConfig {
     pub max_backoff: Duration,
     /// Time without trouble after which the back-off starts over (2 min).
     pub backoff_reset: Duration,
+    /// How long a watch ending with an InternalError is re-opened (without relisting) before
+    /// the reflector relists; zero: relist at once. Port of `MaxInternalErrorRetryDuration`
+    /// (Go's default: 0).
+    pub max_internal_error_retry_duration: Duration,
 }
 
 impl Default for ReflectorConfig {
@@ -109,6 +136,7 @@ impl Default for ReflectorConfig {
             initial_backoff: Duration::from_millis(800),
             max_backoff: Duration::from_secs(30),
             backoff_reset: Duration::from_secs(2 * 60),
+            max_internal_error_retry_duration: Duration::ZERO,
         }
     }
 }
@@ -128,7 +156,7 @@ pub struct LastSyncResourceVersion(Arc<Mutex<RvState>>);
 
 impl LastSyncResourceVersion {
     fn lock(&self) -> MutexGuard<'_, RvState> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.0.lock_unpoisoned()
     }
 
     /// The resourceVersion last synced with the store (`""` before the first list).
@@ -137,8 +165,9 @@ impl LastSyncResourceVersion {
     }
 }
 
-/// Exponential back-off with jitter and reset. Port of `exponentialBackoffManagerImpl` with
-/// reflector.go's parameters (factor 2.0, jitter 1.0).
+/// Exponential back-off with jitter and reset. Port of `exponentialBackoffManagerImpl`
+/// (`NewExponentialBackoffManager(800ms, 30s, 2min, 2.0, 1.0)` in reflector.go): delays drawn
+/// from [0.8, 1.6) s, [1.6, 3.2) s, … doubling until the 30 s cap, then [30, 60) s.
 #[derive(Debug)]
 struct Backoff {
     initial: Duration,
@@ -170,7 +199,7 @@ impl Backoff {
         self.last_start = Some(now);
         let base = self.current;
         self.current = (self.current * 2).min(self.cap);
-        base + base.mul_f64(rand::random::<f64>())
+        jitter(base, JITTER)
     }
 }
 
@@ -246,8 +275,22 @@ pub struct Reflector<K> {
     paginated_result: bool,
     should_resync: Option<ShouldResyncFunc>,
     watch_error_handler: WatchErrorHandler,
+    /// When the resync timer fires next; `None`: no resync. Go runs `startResync` in its own
+    /// goroutine; here the [`State::Watching`] loop selects on this deadline.
     next_resync: Option<Instant>,
+    /// How long InternalErrors are retried by re-watching. Go builds a new one in each
+    /// `Reflector.watch` call, i.e. after each successful list; so does `sync` here.
+    internal_error_retry: RetryWithDeadline,
     description: String,
+}
+
+/// The one retryable kind for [`Reflector::internal_error_retry`]: `apierrors.IsInternalError`.
+fn new_internal_error_retry(config: &ReflectorConfig) -> RetryWithDeadline {
+    RetryWithDeadline::new(
+        config.max_internal_error_retry_duration,
+        INTERNAL_ERROR_RESET_PERIOD,
+        apimachinery::Error::is_internal_error,
+    )
 }
 
 impl<K: Object + Send + Sync + 'static> Reflector<K> {
@@ -261,6 +304,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         let description = lw.describe();
         Reflector {
             backoff: Backoff::new(&config),
+            internal_error_retry: new_internal_error_retry(&config),
             config,
             lw,
             store,
@@ -297,6 +341,10 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
 
     /// Lists and watches until `shutdown` fires. Port of `Run` (`wait.BackoffUntil` around
     /// `ListAndWatch`).
+    ///
+    /// Go: `ListAndWatch` is one pass of list (or watch-list) then watch, which `Run` repeats;
+    /// here the pass is the states `Sync` → `OpenWatch` → `Watching` of the module docs'
+    /// diagram, and the repetition is this loop.
     ///
     /// # Cancel safety
     /// Cancel-safe: dropping the future (or cancelling `shutdown`) closes any open watch; the
@@ -336,6 +384,8 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         }
     }
 
+    /// The resourceVersion to LIST at: `""` after an Expired/too-large answer, `"0"` before
+    /// the first sync, else the last synced one. Port of `relistResourceVersion`.
     fn relist_resource_version(&self) -> String {
         let g = self.rv.lock();
         if g.unavailable {
@@ -347,17 +397,39 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         }
     }
 
-    fn set_unavailable(&self, v: bool) {
+    /// The resourceVersion to start a watch-list at: `""` after an Expired/too-large answer,
+    /// else the last synced one. Port of `rewatchResourceVersion`.
+    fn rewatch_resource_version(&self) -> String {
+        let g = self.rv.lock();
+        if g.unavailable {
+            String::new()
+        } else {
+            g.last_sync.clone()
+        }
+    }
+
+    /// Port of `setIsLastSyncResourceVersionUnavailable`.
+    fn set_is_last_sync_resource_version_unavailable(&self, v: bool) {
         self.rv.lock().unavailable = v;
     }
 
-    fn set_last_sync(&self, rv: &str) {
+    /// Port of `setLastSyncResourceVersion`.
+    fn set_last_sync_resource_version(&self, rv: &str) {
         self.rv.lock().last_sync = rv.to_owned();
     }
 
+    /// Server-side watch timeout in [min, 2 × min) seconds, truncated as Go's
+    /// `int64(r.minWatchTimeout.Seconds() * (rand.Float64() + 1.0))`.
     fn watch_timeout_seconds(&self) -> i64 {
-        let min = self.config.min_watch_timeout.as_secs_f64();
-        (min * (1.0 + rand::random::<f64>())) as i64
+        jitter(self.config.min_watch_timeout, JITTER).as_secs() as i64
+    }
+
+    /// Writes a complete list into the store and records its resourceVersion. Port of
+    /// `syncWith` (plus the `setLastSyncResourceVersion` that follows it in `list`).
+    fn sync_with(&self, items: Vec<K>, resource_version: &str) -> Result<()> {
+        self.store.replace(items, resource_version)?;
+        self.set_last_sync_resource_version(resource_version);
+        Ok(())
     }
 
     fn fail(&self, verb: &'static str, source: apimachinery::Error) -> Error {
@@ -370,13 +442,18 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         err
     }
 
+    /// (Re)arms the resync timer. Port of `resyncChan`; the timer's firing is handled in
+    /// [`Reflector::watch`] (Go: `startResync`).
     fn restart_resync_timer(&mut self) {
         self.next_resync = (!self.config.resync_period.is_zero())
             .then(|| Instant::now() + self.config.resync_period);
     }
 
-    /// [`State::Sync`]: watch-list if enabled, else (or if it fails) LIST.
+    /// [`State::Sync`]: watch-list if enabled, else (or if it fails) LIST. The first half of
+    /// Go's `ListAndWatch`.
     async fn sync(&mut self) -> State<K> {
+        // Go creates the InternalError retry anew in each `Reflector.watch`, i.e. per pass.
+        self.internal_error_retry = new_internal_error_retry(&self.config);
         if self.config.use_watch_list {
             match self.watch_list().await {
                 Ok(w) => {
@@ -428,7 +505,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         {
             tracing::debug!(reflector = %self.config.name, error = %e,
                 "list at resourceVersion {rv:?} unavailable; relisting with a consistent read");
-            self.set_unavailable(true);
+            self.set_is_last_sync_resource_version_unavailable(true);
             let opts = ListOptions {
                 resource_version: Some(self.relist_resource_version()),
                 ..ListOptions::default()
@@ -439,26 +516,17 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         if rv == "0" && paginated {
             self.paginated_result = true;
         }
-        self.set_unavailable(false);
+        self.set_is_last_sync_resource_version_unavailable(false);
         let list_rv = list.metadata.resource_version.clone().unwrap_or_default();
         tracing::debug!(reflector = %self.config.name, resource_version = %list_rv,
             count = list.items.len(), paginated, "list end");
-        self.store.replace(list.items, &list_rv)?;
-        self.set_last_sync(&list_rv);
-        Ok(())
+        self.sync_with(list.items, &list_rv)
     }
 
     /// The watch-list protocol. Port of `Reflector.watchList`.
     async fn watch_list(&mut self) -> Result<Watch<K>> {
         loop {
-            let rv = {
-                let g = self.rv.lock();
-                if g.unavailable {
-                    String::new()
-                } else {
-                    g.last_sync.clone()
-                }
-            };
+            let rv = self.rewatch_resource_version();
             let opts = ListOptions {
                 resource_version: Some(rv.clone()),
                 resource_version_match: Some(ResourceVersionMatch::NotOlderThan),
@@ -472,7 +540,12 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             let err = match self.lw.watch(opts).await {
                 Err(e) => e,
                 Ok(mut stream) => {
-                    let mut items: std::collections::HashMap<String, K> = Default::default();
+                    // Go's temporary store for the initial events (a map by key).
+                    let mut items: std::collections::HashMap<
+                        String,
+                        K,
+                        foldhash::fast::RandomState,
+                    > = Default::default();
                     let outcome = loop {
                         match stream.next().await {
                             None => break None,
@@ -494,12 +567,10 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                     };
                     match outcome {
                         Some(Ok(bookmark_rv)) => {
-                            self.set_unavailable(false);
+                            self.set_is_last_sync_resource_version_unavailable(false);
                             tracing::debug!(reflector = %self.config.name, resource_version = %bookmark_rv,
                                 count = items.len(), "watch-list end: initial events complete; replacing store");
-                            self.store
-                                .replace(items.into_values().collect(), &bookmark_rv)?;
-                            self.set_last_sync(&bookmark_rv);
+                            self.sync_with(items.into_values().collect(), &bookmark_rv)?;
                             self.store.update_resource_version(&bookmark_rv);
                             return Ok(Watch {
                                 stream,
@@ -535,7 +606,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             if is_expired(&err) || is_too_large_resource_version(&err) {
                 tracing::debug!(reflector = %self.config.name, error = %err,
                     "watch-list resourceVersion unavailable; retrying from the most recent state");
-                self.set_unavailable(true);
+                self.set_is_last_sync_resource_version_unavailable(true);
                 continue;
             }
             return Err(Error::Api {
@@ -581,11 +652,22 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         }
     }
 
-    /// [`State::Watching`]: apply events until the watch ends. Port of `handleAnyWatch`
-    /// and the triage in `Reflector.watch`.
+    /// [`State::Watching`]: apply events until the watch ends, then triage how it ended. Port
+    /// of `handleAnyWatch` (`handleWatch` for a plain watch; `watchHandler` in older Go)
+    /// and of the triage in `Reflector.watch`; the resync timer handled here is Go's
+    /// `startResync`.
+    #[doc(
+        alias = "handleAnyWatch",
+        alias = "watchHandler",
+        alias = "startResync"
+    )]
     async fn watch(&mut self, mut w: Watch<K>) -> WatchEnd {
         let name = self.config.name.clone();
-        let advance_on_added = !(w.start_rv.is_empty() || w.start_rv == "0");
+        // Go 1.36's `propagateRVFromStart`: a watch from a real resourceVersion sends events in
+        // resourceVersion order; one from `""`/`"0"` first replays the state as ADDED events
+        // in no particular order.
+        let propagate_rv_from_start = !(w.start_rv.is_empty() || w.start_rv == "0");
+        let mut event_received_besides_added = false;
         let mut events = 0u64;
         loop {
             let resync_at = self.next_resync;
@@ -620,19 +702,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                     tracing::debug!(reflector = %name, events, "watch closed; re-watching from the last resourceVersion");
                     return WatchEnd::Closed;
                 }
-                Some(Err(e)) => {
-                    if is_expired(&e) {
-                        tracing::debug!(reflector = %name, error = %e,
-                            "watch expired (410); relisting from the last resourceVersion");
-                        return WatchEnd::Relist;
-                    }
-                    if e.is_too_many_requests() {
-                        tracing::debug!(reflector = %name, "watch returned 429; backing off, then re-watching");
-                        return WatchEnd::Rewatch;
-                    }
-                    tracing::warn!(reflector = %name, error = %e, "watch ended with an error; relisting");
-                    return WatchEnd::Relist;
-                }
+                Some(Err(e)) => return self.triage_watch_error(&e),
                 Some(Ok(ev)) => ev,
             };
             events += 1;
@@ -640,33 +710,63 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                 WatchEvent::Added(o) => {
                     let rv = o.resource_version().to_owned();
                     tracing::debug!(reflector = %name, name = o.name(), resource_version = %rv, "watch event: ADDED");
-                    (advance_on_added.then_some(rv), self.store.add(o))
+                    (rv, self.store.add(o))
                 }
                 WatchEvent::Modified(o) => {
+                    event_received_besides_added = true;
                     let rv = o.resource_version().to_owned();
                     tracing::debug!(reflector = %name, name = o.name(), resource_version = %rv, "watch event: MODIFIED");
-                    (Some(rv), self.store.update(o))
+                    (rv, self.store.update(o))
                 }
                 WatchEvent::Deleted(o) => {
+                    event_received_besides_added = true;
                     let rv = o.resource_version().to_owned();
                     tracing::debug!(reflector = %name, name = o.name(), resource_version = %rv, "watch event: DELETED");
-                    (Some(rv), self.store.delete(o))
+                    (rv, self.store.delete(o))
                 }
                 WatchEvent::Bookmark(b) => {
+                    event_received_besides_added = true;
                     tracing::debug!(reflector = %name, resource_version = %b.metadata.resource_version,
                         "watch event: BOOKMARK; advancing resourceVersion");
-                    (Some(b.metadata.resource_version), Ok(()))
+                    (b.metadata.resource_version, Ok(()))
                 }
             };
             if let Err(e) = applied {
-                tracing::warn!(reflector = %name, error = %e, "store rejected a watch event; relisting");
-                return WatchEnd::Relist;
+                // Go: utilruntime.HandleError, then on to the next event. A relist would
+                // meet the same object and fail the same way.
+                tracing::error!(reflector = %name, error = %e, resource_version = %rv,
+                    "unable to apply a watch event to the store; skipping it");
             }
-            if let Some(rv) = rv.filter(|r| !r.is_empty()) {
-                self.set_last_sync(&rv);
+            // Differs from Go: an event without a resourceVersion keeps the last one (Go
+            // would store `""`, and the next watch would replay the whole state).
+            if !rv.is_empty() && (propagate_rv_from_start || event_received_besides_added) {
+                self.set_last_sync_resource_version(&rv);
                 self.store.update_resource_version(&rv);
             }
         }
+    }
+
+    /// What to do after a watch stream reported `e`. Port of the error switch at the end of
+    /// `Reflector.watch`, with its `RetryWithDeadline` (`retry.After`, `retry.ShouldRetry`).
+    fn triage_watch_error(&mut self, e: &apimachinery::Error) -> WatchEnd {
+        let name = &self.config.name;
+        self.internal_error_retry.after(Some(e));
+        if is_expired(e) {
+            tracing::debug!(reflector = %name, error = %e,
+                "watch expired (410); relisting from the last resourceVersion");
+            return WatchEnd::Relist;
+        }
+        if e.is_too_many_requests() {
+            tracing::debug!(reflector = %name, "watch returned 429; backing off, then re-watching");
+            return WatchEnd::Rewatch;
+        }
+        if e.is_internal_error() && self.internal_error_retry.should_retry() {
+            tracing::debug!(reflector = %name, error = %e,
+                "retrying watch after internal error (within MaxInternalErrorRetryDuration)");
+            return WatchEnd::Closed;
+        }
+        tracing::warn!(reflector = %name, error = %e, "watch ended with an error; relisting");
+        WatchEnd::Relist
     }
 }
 

@@ -18,6 +18,8 @@ use crate::listwatch::scripted::{
 struct Recorder {
     ops: Mutex<Vec<String>>,
     resyncs: AtomicUsize,
+    /// Names whose `add` the store refuses.
+    refuse: Mutex<Vec<String>>,
 }
 
 impl Recorder {
@@ -31,6 +33,12 @@ impl Recorder {
 
 impl ReflectorStore<ObjectMeta> for Recorder {
     fn add(&self, o: ObjectMeta) -> Result<()> {
+        if self.refuse.lock().unwrap().iter().any(|n| n == o.name()) {
+            self.push(format!("refused {}@{}", o.name(), o.resource_version()));
+            return Err(Error::Key {
+                source: "refused by the test store".into(),
+            });
+        }
         self.push(format!("add {}@{}", o.name(), o.resource_version()));
         Ok(())
     }
@@ -495,4 +503,130 @@ async fn the_watch_error_handler_sees_list_failures() {
     r.lw.wait_calls(3).await;
     assert_eq!(seen.load(Ordering::SeqCst), 1);
     r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watch_from_empty_rv_advances_on_added_once_another_event_arrived() {
+    // Go 1.36: past the first non-ADDED event the watch is beyond the synthetic initial
+    // state, so later ADDED events advance the resourceVersion too.
+    let lw = Arc::new(Scripted::default());
+    lw.list(list_of("", vec![])).watch(WatchScript::Events(vec![
+        Ok(WatchEvent::Added(meta("x", "5"))),
+        Ok(WatchEvent::Modified(meta("x", "6"))),
+        Ok(WatchEvent::Added(meta("y", "7"))),
+    ]));
+    let r = start(lw, list_only());
+    let calls = r.lw.wait_calls(3).await;
+    assert_eq!(calls[2].0, Call::Watch);
+    assert_eq!(rv_of(&calls[2].1), Some("7"));
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_store_refusal_is_logged_and_the_watch_goes_on_with_the_rv_advanced() {
+    // Go's handleAnyWatch: utilruntime.HandleError, then the next event; the refused event's
+    // resourceVersion still counts. No relist.
+    let lw = Arc::new(Scripted::default());
+    lw.list(list_of("10", vec![]))
+        .list(list_of("10", vec![]))
+        .watch(WatchScript::Events(vec![
+            Ok(WatchEvent::Added(meta("bad", "11"))),
+            Ok(WatchEvent::Added(meta("good", "12"))),
+            Ok(WatchEvent::Added(meta("bad", "13"))),
+        ]));
+    let r = start(lw, list_only());
+    r.store.refuse.lock().unwrap().push("bad".into());
+    let calls = r.lw.wait_calls(3).await;
+    assert_eq!(
+        r.store.ops(),
+        vec![
+            "replace []@10",
+            "refused bad@11",
+            "add good@12",
+            "refused bad@13"
+        ]
+    );
+    assert_eq!(calls[2].0, Call::Watch, "a refused event must not relist");
+    assert_eq!(rv_of(&calls[2].1), Some("13"));
+    assert_eq!(gap(&calls, 2), Duration::ZERO);
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn internal_errors_rewatch_within_max_internal_error_retry_duration_then_relist() {
+    let lw = Arc::new(Scripted::default());
+    let (tx1, rx1) = mpsc::unbounded_channel();
+    let (tx2, rx2) = mpsc::unbounded_channel();
+    let (tx3, rx3) = mpsc::unbounded_channel();
+    lw.list(list_of("10", vec![]))
+        .list(list_of("20", vec![]))
+        .watch(WatchScript::Channel(rx1))
+        .watch(WatchScript::Channel(rx2))
+        .watch(WatchScript::Channel(rx3));
+    let config = ReflectorConfig {
+        max_internal_error_retry_duration: Duration::from_secs(30),
+        ..list_only()
+    };
+    let r = start(lw, config);
+    r.lw.wait_calls(2).await;
+    let internal = || Err(status_error(500, "InternalError"));
+
+    // First InternalError: re-watch at once from the last resourceVersion, no relist.
+    tx1.send(Ok(WatchEvent::Added(meta("a", "11")))).unwrap();
+    tx1.send(internal()).unwrap();
+    let calls = r.lw.wait_calls(3).await;
+    assert_eq!(calls[2].0, Call::Watch);
+    assert_eq!(rv_of(&calls[2].1), Some("11"));
+    assert_eq!(gap(&calls, 2), Duration::ZERO);
+
+    // 30 s into the burst: still within the deadline.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    tx2.send(internal()).unwrap();
+    let calls = r.lw.wait_calls(4).await;
+    assert_eq!(calls[3].0, Call::Watch);
+    assert_eq!(rv_of(&calls[3].1), Some("11"));
+
+    // 31 s into the burst: give up and relist (after the back-off).
+    tokio::time::advance(Duration::from_secs(1)).await;
+    tx3.send(internal()).unwrap();
+    let calls = r.lw.wait_calls(5).await;
+    assert_eq!(calls[4].0, Call::List);
+    assert_eq!(rv_of(&calls[4].1), Some("11"));
+    r.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn internal_errors_relist_at_once_by_default_as_go() {
+    assert_eq!(
+        ReflectorConfig::default().max_internal_error_retry_duration,
+        Duration::ZERO
+    );
+    let lw = Arc::new(Scripted::default());
+    lw.list(list_of("10", vec![]))
+        .list(list_of("10", vec![]))
+        .watch(WatchScript::Events(vec![
+            Ok(WatchEvent::Added(meta("a", "11"))),
+            Err(status_error(500, "InternalError")),
+        ]));
+    let r = start(lw, list_only());
+    let calls = r.lw.wait_calls(3).await;
+    assert_eq!(calls[2].0, Call::List);
+    r.stop().await;
+}
+
+#[test]
+fn watch_timeout_is_jittered_in_min_to_twice_min_seconds() {
+    let lw: Arc<Scripted<ObjectMeta>> = Arc::new(Scripted::default());
+    let r = Reflector::new(lw, Arc::new(Recorder::default()), list_only());
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..2000 {
+        let t = r.watch_timeout_seconds();
+        assert!((300..600).contains(&t), "{t}");
+        seen.insert(t);
+    }
+    assert!(
+        seen.len() > 100,
+        "the timeout must be spread, got {} values",
+        seen.len()
+    );
 }

@@ -19,13 +19,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use apimachinery::Object;
+use apimachinery::util::sync::MutexExt;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
 use crate::controller::{
     Controller, ControllerConfig, ResourceEventHandler, new_fifo, process_deltas,
 };
-use crate::delta_fifo::{Deltas, ObjectOrTombstone, TransformFunc};
+use crate::delta::{Deltas, ObjectOrTombstone};
+use crate::delta_fifo::TransformFunc;
 use crate::error::{Error, Result};
 use crate::fifo::FifoKind;
 use crate::index::Indexers;
@@ -36,7 +38,7 @@ use crate::processor_listener::{
     determine_resync_period,
 };
 use crate::reflector::{LastSyncResourceVersion, ReflectorConfig, WatchErrorHandler};
-use crate::store::{Store, default_key_func};
+use crate::store::{ReadOnlyStore, Store, default_key_func};
 use crate::wait::{CacheSynced, SyncFlag, SyncedSignal};
 
 /// The smallest resync period a handler can ask for. Port of `minimumResyncPeriod`.
@@ -76,6 +78,8 @@ struct StartState<K> {
 }
 
 struct Inner<K> {
+    /// The cache. Only the informer writes it (in `run`'s process callback); users get a
+    /// [`ReadOnlyStore`] view.
     indexer: Arc<Store<K>>,
     lw: Arc<dyn ListerWatcher<K>>,
     processor: SharedProcessor<K>,
@@ -165,13 +169,17 @@ impl<K: Object + Send + Sync + 'static> SharedIndexInformer<K> {
     }
 
     fn state(&self) -> MutexGuard<'_, StartState<K>> {
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.state.lock_unpoisoned()
     }
 
-    /// The cache. Read it; writing to it would desynchronise handlers. Port of
-    /// `GetIndexer` / `GetStore`.
-    pub fn indexer(&self) -> Arc<Store<K>> {
-        self.inner.indexer.clone()
+    /// A read-only view of the cache. Port of `GetIndexer` / `GetStore`.
+    ///
+    /// Differs from Go: Go returns the writable `Indexer` and relies on convention (a write
+    /// would desynchronise the cache from the handlers); here the writer stays inside the
+    /// informer and the view has read methods only (see [`ReadOnlyStore`]).
+    #[doc(alias = "GetIndexer", alias = "GetStore")]
+    pub fn indexer(&self) -> ReadOnlyStore<K> {
+        ReadOnlyStore::new(self.inner.indexer.clone())
     }
 
     /// A lister over the cache; `resource` names the resource in NotFound errors.
@@ -294,11 +302,7 @@ impl<K: Object + Send + Sync + 'static> SharedIndexInformer<K> {
             return Ok(registration);
         }
         // Join safely: stop delta processing, catch up from the cache, resume.
-        let _blocked = self
-            .inner
-            .block_deltas
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _blocked = self.inner.block_deltas.lock_unpoisoned();
         self.inner.processor.add_listener(listener.clone());
         let items = self.inner.indexer.list();
         tracing::debug!(
@@ -318,11 +322,7 @@ impl<K: Object + Send + Sync + 'static> SharedIndexInformer<K> {
     /// Returns false if it was not registered. Port of `RemoveEventHandler`.
     pub fn remove_event_handler(&self, registration: &ResourceEventHandlerRegistration) -> bool {
         let _st = self.state();
-        let _blocked = self
-            .inner
-            .block_deltas
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let _blocked = self.inner.block_deltas.lock_unpoisoned();
         self.inner.processor.remove_listener(registration.id())
     }
 
@@ -357,12 +357,7 @@ impl<K: Object + Send + Sync + 'static> SharedIndexInformer<K> {
         );
         let me = inner.clone();
         let process = Box::new(move |deltas: &Deltas<K>, initial: bool| {
-            let _blocked = me.block_deltas.lock().unwrap_or_else(|e| e.into_inner());
-            if let Err(e) =
-                process_deltas(&Distributor(&me.processor), &me.indexer, deltas, initial)
-            {
-                tracing::error!(error = %e, "informer: failed to apply deltas to the cache");
-            }
+            me.handle_deltas(deltas, initial);
         });
         let resync_me = inner.clone();
         let controller = Controller::new(ControllerConfig {
@@ -387,6 +382,25 @@ impl<K: Object + Send + Sync + 'static> SharedIndexInformer<K> {
         inner.processor.stop().await;
         std::mem::forget(guard);
         tracing::debug!(what = %inner.lw.describe(), "shared informer stopped");
+    }
+}
+
+impl<K: Object + Send + Sync + 'static> Inner<K> {
+    /// Applies popped deltas to the cache and tells every handler, with late handlers kept
+    /// out meanwhile (`block_deltas`). Port of `sharedIndexInformer.HandleDeltas`.
+    ///
+    /// Differs from Go: a failed cache write is logged here; Go returns it through `Pop` to
+    /// `processLoop`, which drops it silently. In both, the remaining deltas are not applied.
+    fn handle_deltas(&self, deltas: &Deltas<K>, is_in_initial_list: bool) {
+        let _blocked = self.block_deltas.lock_unpoisoned();
+        if let Err(e) = process_deltas(
+            &Distributor(&self.processor),
+            &self.indexer,
+            deltas,
+            is_in_initial_list,
+        ) {
+            tracing::error!(error = %e, "informer: failed to apply deltas to the cache");
+        }
     }
 }
 

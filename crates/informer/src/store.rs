@@ -1,12 +1,18 @@
 //! Port of tools/cache/store.go: key functions, the [`Store`] (Go's `cache`: a key function in
-//! front of a [`ThreadSafeStore`]) and the two narrow seams the rest of the package writes and
-//! reads through: [`ReflectorStore`] and [`KnownObjects`].
+//! front of a [`ThreadSafeStore`]), the read-only [`ReadOnlyStore`] view an informer hands out,
+//! and the two narrow seams the rest of the package writes and reads through:
+//! [`ReflectorStore`] and [`KnownObjects`].
 //!
 //! Data flow: the reflector writes whole objects into a [`ReflectorStore`] (a FIFO in an
 //! informer, or a plain [`Store`]); the informer's loop pops deltas and applies them to its
 //! [`Store`], which computes each object's key (`namespace/name`, or `name` for cluster-scoped
 //! objects) and keeps it indexed. FIFOs look at the store through [`KnownObjects`] to find
 //! deletions missed during a relist.
+//!
+//! Who may write: a [`Store`] you build yourself (Go's `NewIndexer`, `NewStore`) is yours to
+//! write. An informer's cache is written only by the informer; what
+//! [`SharedIndexInformer::indexer`](crate::SharedIndexInformer::indexer) hands out is a
+//! [`ReadOnlyStore`], so a holder cannot desynchronise the cache from the handlers.
 //!
 //! ```
 //! use informer::store::{meta_namespace_key_func, split_meta_namespace_key};
@@ -22,7 +28,7 @@ use std::sync::Arc;
 
 use apimachinery::Object;
 
-use crate::delta_fifo::ObjectOrTombstone;
+use crate::delta::ObjectOrTombstone;
 use crate::error::{BoxError, Error, Result};
 use crate::index::Indexers;
 use crate::thread_safe_store::ThreadSafeStore;
@@ -290,11 +296,144 @@ impl<K: Send + Sync + 'static> KnownObjects<K> for Store<K> {
     }
 }
 
+/// A read-only view of a [`Store`]: what an informer hands its users (Go: the `Indexer` returned
+/// by `GetIndexer` / `GetStore`, used only through its read methods).
+///
+/// Differs from Go: Go's `GetIndexer()` returns the writable `Indexer` and relies on convention
+/// ("do not write to it") to keep handlers and cache in step; here the informer keeps the
+/// writer inside and hands out this type, which has no `add`, `update`, `delete` or `replace`,
+/// so the rule is a type rule (as kube-runtime's reflector `Store`/`Writer` split). Cloning is
+/// cheap and shares the same cache.
+///
+/// ```
+/// # async fn demo(informer: informer::SharedIndexInformer<apimachinery::ObjectMeta>) {
+/// let cache: informer::ReadOnlyStore<apimachinery::ObjectMeta> = informer.indexer();
+/// let _pod = cache.get_by_key("default/web-0");
+/// let _all = cache.list();
+/// # }
+/// ```
+///
+/// Writing through the view does not compile:
+///
+/// ```compile_fail,E0599
+/// # use std::sync::Arc;
+/// # fn demo(informer: informer::SharedIndexInformer<apimachinery::ObjectMeta>) {
+/// let cache = informer.indexer();
+/// cache.add(Arc::new(apimachinery::ObjectMeta::default()));
+/// # }
+/// ```
+#[doc(alias = "GetIndexer", alias = "GetStore", alias = "Reader")]
+pub struct ReadOnlyStore<K> {
+    store: Arc<Store<K>>,
+}
+
+impl<K> Clone for ReadOnlyStore<K> {
+    fn clone(&self) -> Self {
+        ReadOnlyStore {
+            store: self.store.clone(),
+        }
+    }
+}
+
+impl<K> std::fmt::Debug for ReadOnlyStore<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ReadOnlyStore").field(&self.store).finish()
+    }
+}
+
+impl<K> From<Arc<Store<K>>> for ReadOnlyStore<K> {
+    /// A read-only view of a store you own; you keep the `Arc` (and its write methods).
+    fn from(store: Arc<Store<K>>) -> Self {
+        ReadOnlyStore { store }
+    }
+}
+
+impl<K: Send + Sync + 'static> ReadOnlyStore<K> {
+    /// A read-only view of `store`. The same as `ReadOnlyStore::from(store)`.
+    pub fn new(store: Arc<Store<K>>) -> Self {
+        ReadOnlyStore { store }
+    }
+
+    /// The key of `obj`.
+    pub fn key_of(&self, obj: &K) -> Result<String> {
+        self.store.key_of(obj)
+    }
+
+    /// The key function.
+    pub fn key_func(&self) -> &KeyFunc<K> {
+        self.store.key_func()
+    }
+
+    /// The cached object with `obj`'s key. Port of `Get`.
+    pub fn get(&self, obj: &K) -> Result<Option<Arc<K>>> {
+        self.store.get(obj)
+    }
+
+    /// The cached object at `key`. Port of `GetByKey`.
+    pub fn get_by_key(&self, key: &str) -> Option<Arc<K>> {
+        self.store.get_by_key(key)
+    }
+
+    /// Every cached object. Port of `List`.
+    pub fn list(&self) -> Vec<Arc<K>> {
+        self.store.list()
+    }
+
+    /// Every key. Port of `ListKeys`.
+    pub fn list_keys(&self) -> Vec<String> {
+        self.store.list_keys()
+    }
+
+    /// Number of cached objects.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// True if nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+
+    /// Objects whose `index_name` values overlap `obj`'s. Port of `Index`.
+    pub fn index(&self, index_name: &str, obj: &K) -> Result<Vec<Arc<K>>> {
+        self.store.index(index_name, obj)
+    }
+
+    /// Objects with `value` in index `index_name`. Port of `ByIndex`.
+    pub fn by_index(&self, index_name: &str, value: &str) -> Result<Vec<Arc<K>>> {
+        self.store.by_index(index_name, value)
+    }
+
+    /// Keys with `value` in index `index_name`. Port of `IndexKeys`.
+    pub fn index_keys(&self, index_name: &str, value: &str) -> Result<Vec<String>> {
+        self.store.index_keys(index_name, value)
+    }
+
+    /// Every value of index `index_name`. Port of `ListIndexFuncValues`.
+    pub fn list_index_func_values(&self, index_name: &str) -> Vec<String> {
+        self.store.list_index_func_values(index_name)
+    }
+
+    /// The names of the registered indexers. Port of `GetIndexers`.
+    pub fn indexer_names(&self) -> Vec<String> {
+        self.store.indexer_names()
+    }
+}
+
+impl<K: Send + Sync + 'static> KnownObjects<K> for ReadOnlyStore<K> {
+    fn list_keys(&self) -> Vec<String> {
+        self.store.list_keys()
+    }
+    fn get_by_key(&self, key: &str) -> Option<Arc<K>> {
+        self.store.get_by_key(key)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::delta_fifo::DeletedFinalStateUnknown;
+    use crate::delta::DeletedFinalStateUnknown;
     use crate::index::{NAMESPACE_INDEX, namespace_indexers};
     use apimachinery::ObjectMeta;
 
@@ -338,6 +477,29 @@ mod tests {
         assert_eq!(deletion_handling_meta_namespace_key_func(&t), "x/y");
         let o = ObjectOrTombstone::Object(Arc::new(meta("a", "b")));
         assert_eq!(deletion_handling_meta_namespace_key_func(&o), "a/b");
+    }
+
+    #[test]
+    fn a_read_only_view_sees_every_write_of_the_owner() {
+        let owner = Arc::new(Store::new(default_key_func(), namespace_indexers()));
+        let view = ReadOnlyStore::from(owner.clone());
+        assert!(view.is_empty());
+        owner.add(Arc::new(meta("a", "1"))).unwrap();
+        owner.add(Arc::new(meta("b", "2"))).unwrap();
+        assert_eq!(view.len(), 2);
+        assert_eq!(view.list_keys().len(), 2);
+        assert!(view.get_by_key("a/1").is_some());
+        assert!(view.get(&meta("b", "2")).unwrap().is_some());
+        assert_eq!(view.by_index(NAMESPACE_INDEX, "a").unwrap().len(), 1);
+        assert_eq!(view.index_keys(NAMESPACE_INDEX, "b").unwrap(), vec!["b/2"]);
+        assert_eq!(
+            view.index(NAMESPACE_INDEX, &meta("a", "x")).unwrap().len(),
+            1
+        );
+        assert_eq!(view.indexer_names(), vec![NAMESPACE_INDEX]);
+        owner.delete(&meta("a", "1")).unwrap();
+        assert!(view.clone().get_by_key("a/1").is_none());
+        assert_eq!(KnownObjects::list_keys(&view), vec!["b/2"]);
     }
 
     #[test]

@@ -17,12 +17,12 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use apimachinery::Object;
+use apimachinery::util::sync::MutexExt;
 use futures::future::BoxFuture;
 use tokio::sync::Notify;
 
-use crate::delta_fifo::{
-    DeletedFinalStateUnknown, Delta, Deltas, ObjectOrTombstone, TransformFunc,
-};
+use crate::delta::{DeletedFinalStateUnknown, Delta, Deltas, ObjectOrTombstone};
+use crate::delta_fifo::TransformFunc;
 use crate::error::{Error, Result};
 use crate::fifo::{InitialPopulation, PopProcess, Queue};
 use crate::store::{KeyFunc, KnownObjects, ReflectorStore, default_key_func};
@@ -83,7 +83,7 @@ impl<K: Object + Send + Sync + 'static> RealFifo<K> {
 
 impl<K: Send + Sync + 'static> RealFifo<K> {
     fn lock(&self) -> MutexGuard<'_, State<K>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock_unpoisoned()
     }
 
     fn wrap(&self, mut obj: K) -> Result<(String, Arc<K>)> {
@@ -292,7 +292,7 @@ impl<K: Send + Sync + 'static> Queue<K> for RealFifo<K> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::delta_fifo::DeltaType;
+    use crate::delta::DeltaType;
     use crate::store::Store;
     use apimachinery::ObjectMeta;
 

@@ -16,6 +16,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use apimachinery::util::sync::RwLockExt;
+
 use crate::error::{Error, Result};
 use crate::index::{Index, Indexers, Indices};
 
@@ -125,8 +127,12 @@ fn delete_key_from_index(index: &mut Index, key: &str, value: &str) {
     }
 }
 
+/// The objects by key. Go's map is seeded per map with a fast hash; foldhash's seeded
+/// `RandomState` is the Rust equivalent (std's SipHash costs several times more per key).
+type Items<K> = HashMap<String, Arc<K>, foldhash::fast::RandomState>;
+
 struct Inner<K> {
-    items: HashMap<String, Arc<K>>,
+    items: Items<K>,
     index: StoreIndex<K>,
 }
 
@@ -154,7 +160,7 @@ impl<K> ThreadSafeStore<K> {
     pub fn new(indexers: Indexers<K>) -> Self {
         ThreadSafeStore {
             inner: RwLock::new(Inner {
-                items: HashMap::new(),
+                items: Items::default(),
                 index: StoreIndex {
                     indexers,
                     indices: Indices::new(),
@@ -166,11 +172,11 @@ impl<K> ThreadSafeStore<K> {
     // A panic while holding the lock cannot leave a half-applied write (every write computes
     // first, then mutates infallibly), so a poisoned lock is safe to keep using.
     fn read(&self) -> RwLockReadGuard<'_, Inner<K>> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+        self.inner.read_unpoisoned()
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Inner<K>> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+        self.inner.write_unpoisoned()
     }
 
     /// Inserts or replaces the object at `key`. Port of `Add` (same as `Update`).
@@ -236,7 +242,9 @@ impl<K> ThreadSafeStore<K> {
                 }
             }
         }
-        g.items = items;
+        let mut map = Items::with_capacity_and_hasher(items.len(), Default::default());
+        map.extend(items);
+        g.items = map;
         g.index.indices = indices;
         Ok(())
     }

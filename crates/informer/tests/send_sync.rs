@@ -4,8 +4,8 @@
 
 use apiclient::ObjectMeta;
 use informer::{
-    DeltaFifo, Lister, RealFifo, Reflector, ResourceEventHandlerRegistration, SharedIndexInformer,
-    SharedInformerFactory, Store, SyncedSignal,
+    DeltaFifo, Lister, ReadOnlyStore, RealFifo, Reflector, ResourceEventHandlerRegistration,
+    RetryWithDeadline, SharedIndexInformer, SharedInformerFactory, Store, SyncedSignal,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -16,6 +16,8 @@ fn send<T: Send>(_: &T) {}
 fn shared_types_are_send_and_sync() {
     send_sync::<SharedIndexInformer<ObjectMeta>>();
     send_sync::<Store<ObjectMeta>>();
+    send_sync::<ReadOnlyStore<ObjectMeta>>();
+    send_sync::<RetryWithDeadline>();
     send_sync::<Lister<ObjectMeta>>();
     send_sync::<DeltaFifo<ObjectMeta>>();
     send_sync::<RealFifo<ObjectMeta>>();

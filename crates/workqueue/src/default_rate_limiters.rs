@@ -14,13 +14,14 @@
 
 use std::hash::Hash;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use governor::Quota;
 use governor::clock::{Clock, DefaultClock, Reference};
 
+use crate::lock::MutexExt;
 use crate::queue::HashMap;
 
 /// Decides how long an item waits before it is retried.
@@ -60,9 +61,45 @@ impl<T, L: RateLimiter<T> + ?Sized> RateLimiter<T> for Arc<L> {
     }
 }
 
-fn lock<M>(m: &Mutex<M>) -> MutexGuard<'_, M> {
-    // Every critical section here is a single map update: a poisoned lock is still consistent.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Per-item failure counts, for the per-item limiters.
+struct FailureCounts<T, N> {
+    map: Mutex<HashMap<T, N>>,
+    /// `map.len()`, stored under the lock after every change, so `forget` and `num_requeues` for
+    /// an item when nothing is tracked (every success of a healthy controller) take no lock and
+    /// hash nothing. A failure recorded before the item went back through the queue (whose lock
+    /// orders the two) is always seen here.
+    len: AtomicUsize,
+}
+
+impl<T: Eq + Hash, N: Copy> FailureCounts<T, N> {
+    fn new() -> Self {
+        Self {
+            map: Mutex::new(HashMap::default()),
+            len: AtomicUsize::new(0),
+        }
+    }
+
+    /// Changes the counts under the lock.
+    fn update<R>(&self, change: impl FnOnce(&mut HashMap<T, N>) -> R) -> R {
+        // Every change is a single map update: a poisoned lock is still consistent.
+        let mut map: MutexGuard<'_, HashMap<T, N>> = self.map.lock_unpoisoned();
+        let result = change(&mut map);
+        self.len.store(map.len(), Ordering::Release);
+        result
+    }
+
+    fn forget(&self, item: &T) {
+        if self.len.load(Ordering::Acquire) > 0 {
+            self.update(|map| map.remove(item));
+        }
+    }
+
+    fn get(&self, item: &T) -> Option<N> {
+        if self.len.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        self.map.lock_unpoisoned().get(item).copied()
+    }
 }
 
 /// The limiter controllers use unless told otherwise: the larger of a per-item exponential back-off
@@ -196,7 +233,7 @@ where
 /// number of failures *before* this one, so the first wait is `base`. A product too large for an
 /// `i64` of nanoseconds returns `max`, like Go's overflow guard.
 pub struct ItemExponentialFailureRateLimiter<T> {
-    failures: Mutex<HashMap<T, u32>>,
+    failures: FailureCounts<T, u32>,
     base_delay: Duration,
     max_delay: Duration,
 }
@@ -214,7 +251,7 @@ impl<T: Clone + Eq + Hash> ItemExponentialFailureRateLimiter<T> {
     /// Port of default_rate_limiters.go: `NewItemExponentialFailureRateLimiter`.
     pub fn new(base_delay: Duration, max_delay: Duration) -> Self {
         Self {
-            failures: Mutex::new(HashMap::default()),
+            failures: FailureCounts::new(),
             base_delay,
             max_delay,
         }
@@ -233,19 +270,19 @@ fn exponential(base: Duration, exp: u32) -> Option<Duration> {
 
 impl<T: Clone + Eq + Hash + Send + Sync> RateLimiter<T> for ItemExponentialFailureRateLimiter<T> {
     fn when(&self, item: &T) -> Duration {
-        let mut failures = lock(&self.failures);
-        let exp = match failures.get_mut(item) {
-            Some(count) => {
-                let exp = *count;
-                *count = count.saturating_add(1);
-                exp
-            }
-            None => {
-                failures.insert(item.clone(), 1);
-                0
-            }
-        };
-        drop(failures);
+        let exp = self
+            .failures
+            .update(|failures| match failures.get_mut(item) {
+                Some(count) => {
+                    let exp = *count;
+                    *count = count.saturating_add(1);
+                    exp
+                }
+                None => {
+                    failures.insert(item.clone(), 1);
+                    0
+                }
+            });
         match exponential(self.base_delay, exp) {
             Some(backoff) => backoff.min(self.max_delay),
             None => self.max_delay,
@@ -253,11 +290,11 @@ impl<T: Clone + Eq + Hash + Send + Sync> RateLimiter<T> for ItemExponentialFailu
     }
 
     fn forget(&self, item: &T) {
-        lock(&self.failures).remove(item);
+        self.failures.forget(item);
     }
 
     fn num_requeues(&self, item: &T) -> usize {
-        lock(&self.failures).get(item).map_or(0, |n| *n as usize)
+        self.failures.get(item).map_or(0, |n| n as usize)
     }
 }
 
@@ -266,7 +303,7 @@ impl<T: Clone + Eq + Hash + Send + Sync> RateLimiter<T> for ItemExponentialFailu
 /// Port of default_rate_limiters.go: `ItemFastSlowRateLimiter`: the first `max_fast_attempts`
 /// failures of an item wait `fast_delay`, later ones `slow_delay`.
 pub struct ItemFastSlowRateLimiter<T> {
-    failures: Mutex<HashMap<T, usize>>,
+    failures: FailureCounts<T, usize>,
     fast_delay: Duration,
     slow_delay: Duration,
     max_fast_attempts: usize,
@@ -286,7 +323,7 @@ impl<T: Clone + Eq + Hash> ItemFastSlowRateLimiter<T> {
     /// Port of default_rate_limiters.go: `NewItemFastSlowRateLimiter`.
     pub fn new(fast_delay: Duration, slow_delay: Duration, max_fast_attempts: usize) -> Self {
         Self {
-            failures: Mutex::new(HashMap::default()),
+            failures: FailureCounts::new(),
             fast_delay,
             slow_delay,
             max_fast_attempts,
@@ -296,17 +333,18 @@ impl<T: Clone + Eq + Hash> ItemFastSlowRateLimiter<T> {
 
 impl<T: Clone + Eq + Hash + Send + Sync> RateLimiter<T> for ItemFastSlowRateLimiter<T> {
     fn when(&self, item: &T) -> Duration {
-        let mut failures = lock(&self.failures);
-        let count = match failures.get_mut(item) {
-            Some(count) => {
-                *count += 1;
-                *count
-            }
-            None => {
-                failures.insert(item.clone(), 1);
-                1
-            }
-        };
+        let count = self
+            .failures
+            .update(|failures| match failures.get_mut(item) {
+                Some(count) => {
+                    *count += 1;
+                    *count
+                }
+                None => {
+                    failures.insert(item.clone(), 1);
+                    1
+                }
+            });
         if count <= self.max_fast_attempts {
             self.fast_delay
         } else {
@@ -315,11 +353,11 @@ impl<T: Clone + Eq + Hash + Send + Sync> RateLimiter<T> for ItemFastSlowRateLimi
     }
 
     fn forget(&self, item: &T) {
-        lock(&self.failures).remove(item);
+        self.failures.forget(item);
     }
 
     fn num_requeues(&self, item: &T) -> usize {
-        lock(&self.failures).get(item).copied().unwrap_or(0)
+        self.failures.get(item).unwrap_or(0)
     }
 }
 
@@ -439,9 +477,9 @@ mod tests {
             limiter.when(&"one");
         }
         // Go's TestExponentialBackoffOverflow: push the exponent past anything representable.
-        lock(&limiter.failures).insert("one", 10_000);
+        limiter.failures.update(|m| m.insert("one", 10_000));
         assert_eq!(limiter.when(&"one"), max);
-        lock(&limiter.failures).insert("one", u32::MAX);
+        limiter.failures.update(|m| m.insert("one", u32::MAX));
         assert_eq!(limiter.when(&"one"), max);
         assert_eq!(limiter.num_requeues(&"one"), u32::MAX as usize);
     }

@@ -17,19 +17,22 @@
 //! Differs from Go: `add_after` writes straight into the shared heap under a short lock instead of
 //! sending on a 1000-slot channel to the loop, so it never blocks; and the 10 s heartbeat is not
 //! needed because the task is woken whenever the head of the heap changes. Time is tokio's clock,
-//! so tests pause and advance it instead of injecting Go's `clock.Clock`.
+//! so tests pause and advance it instead of injecting Go's `clock.Clock`. The task is not started
+//! by the constructor (Go starts its goroutine there) but by the first `add_after` or `get` made
+//! inside a tokio runtime, so a queue can be built before any runtime exists.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ops::Deref;
 use std::pin::pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::lock::MutexExt;
 use crate::metrics::RetryMetrics;
 use crate::queue::{HashMap, Queue, QueueConfig, QueueItem};
 
@@ -39,6 +42,8 @@ use crate::queue::{HashMap, Queue, QueueConfig, QueueItem};
 /// of `Interface`, it dereferences to the underlying [`Queue`] for `add`, `get`, `done`,
 /// `shut_down`, ...; shutting that queue down also stops the waiting task. Cloning the handle is
 /// cheap; the waiting task is stopped when the queue shuts down or the last handle is dropped.
+/// Differs from Go: the waiting task starts at the first `add_after` or `get` inside a tokio
+/// runtime rather than in the constructor, so constructing needs no runtime.
 ///
 /// # Examples
 ///
@@ -64,13 +69,16 @@ struct Inner<T: QueueItem> {
     queue: Queue<T>,
     waiting: Arc<Waiting<T>>,
     metrics: RetryMetrics,
-    /// The waiting loop; aborted when the last handle goes away.
-    task: JoinHandle<()>,
+    /// The waiting loop, started by the first `add_after` or `get` made inside a tokio runtime;
+    /// aborted when the last handle goes away.
+    task: OnceLock<JoinHandle<()>>,
 }
 
 impl<T: QueueItem> Drop for Inner<T> {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Some(task) = self.task.get() {
+            task.abort();
+        }
     }
 }
 
@@ -145,12 +153,9 @@ impl<T: QueueItem> Deref for DelayingQueue<T> {
 impl<T: QueueItem> DelayingQueue<T> {
     /// Creates a delaying queue over a new [`Queue`] built from `config`.
     ///
-    /// Port of delaying_queue.go: `NewDelayingQueueWithConfig`.
-    ///
-    /// # Panics
-    ///
-    /// Panics when called outside a tokio runtime, because it starts the waiting task (as Go
-    /// starts its `waitingLoop` goroutine).
+    /// Port of delaying_queue.go: `NewDelayingQueueWithConfig`. Differs from Go: the waiting task
+    /// (Go's `waitingLoop` goroutine) is started later, by the first `add_after` or `get` made
+    /// inside a tokio runtime, so this works outside any runtime.
     pub fn new(config: QueueConfig) -> Self {
         let metrics = RetryMetrics::from_config(&config);
         Self::with_queue(Queue::new(config), metrics)
@@ -165,15 +170,46 @@ impl<T: QueueItem> DelayingQueue<T> {
             }),
             wake: Notify::new(),
         });
-        let task = tokio::spawn(waiting_loop(queue.clone(), Arc::clone(&waiting)));
         Self {
             inner: Arc::new(Inner {
                 queue,
                 waiting,
                 metrics,
-                task,
+                task: OnceLock::new(),
             }),
         }
+    }
+
+    /// Starts the waiting task unless it runs already or we are outside a tokio runtime (then the
+    /// next call from inside one starts it). One atomic load once it runs.
+    #[inline]
+    fn ensure_waiting_loop(&self) {
+        if self.inner.task.get().is_none() {
+            self.start_waiting_loop();
+        }
+    }
+
+    #[cold]
+    fn start_waiting_loop(&self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        self.inner.task.get_or_init(|| {
+            runtime.spawn(waiting_loop(
+                self.inner.queue.clone(),
+                Arc::clone(&self.inner.waiting),
+            ))
+        });
+    }
+
+    /// Waits for the next item, as [`Queue::get`] (see there, including cancel safety).
+    ///
+    /// Port of queue.go: `Type.Get`, which Go's `delayingType` embeds. Differs from Go: it also
+    /// starts the waiting task if it is not running yet, so items passed to `add_after` before
+    /// any runtime existed still arrive.
+    pub async fn get(&self) -> Option<T> {
+        self.ensure_waiting_loop();
+        self.inner.queue.get().await
     }
 
     /// Adds `item` to the queue once `delay` has passed.
@@ -182,6 +218,9 @@ impl<T: QueueItem> DelayingQueue<T> {
     /// adds at once (Go's `duration <= 0`; a negative `Duration` cannot exist in Rust). If the
     /// item is already waiting, it keeps whichever ready time is earlier. Counts a retry in the
     /// queue's metrics.
+    ///
+    /// Outside a tokio runtime the item is recorded, and moved to the queue once the waiting task
+    /// runs: it starts at the next `add_after` or `get` made inside a runtime.
     pub fn add_after(&self, item: T, delay: Duration) {
         if self.inner.queue.shutting_down_fast() {
             return;
@@ -191,9 +230,10 @@ impl<T: QueueItem> DelayingQueue<T> {
             self.inner.queue.add(item);
             return;
         }
+        self.ensure_waiting_loop();
         let ready_at = Instant::now() + delay;
-        let mut st = self.inner.waiting.lock();
-        let st = &mut *st;
+        let mut guard = self.inner.waiting.lock();
+        let st = &mut *guard;
         if let Some((existing, _)) = st.entries.get(&item)
             && *existing <= ready_at
         {
@@ -224,10 +264,7 @@ impl<T: QueueItem> DelayingQueue<T> {
 
 impl<T> Waiting<T> {
     fn lock(&self) -> MutexGuard<'_, WaitState<T>> {
-        // Critical sections never call out while half-done, so a poisoned lock is consistent.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock_unpoisoned()
     }
 }
 

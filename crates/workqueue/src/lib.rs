@@ -15,7 +15,8 @@
 //! | [`DelayingQueue`] | `delaying_queue.go`: `delayingType`, `DelayingInterface` |
 //! | [`RateLimitingQueue`] | `rate_limiting_queue.go`: `rateLimitingType` |
 //! | [`RateLimiter`] and friends | `default_rate_limiters.go` |
-//! | [`MetricsProvider`], [`PrometheusMetricsProvider`] | `metrics.go`, component-base's workqueue metrics |
+//! | [`MetricsProvider`] | `metrics.go` |
+//! | `PrometheusMetricsProvider` (feature `metrics`, on by default) | component-base's `metrics/prometheus/workqueue` |
 //! | [`parallelize_until`] | `parallelizer.go`: `ParallelizeUntil` |
 //!
 //! # Example
@@ -41,8 +42,11 @@
 
 mod default_rate_limiters;
 mod delaying_queue;
+mod lock;
 mod metrics;
 mod parallelizer;
+#[cfg(feature = "metrics")]
+mod prometheus;
 mod queue;
 mod rate_limiting_queue;
 
@@ -56,10 +60,11 @@ pub use default_rate_limiters::{
 };
 pub use delaying_queue::DelayingQueue;
 pub use metrics::{
-    CounterMetric, GaugeMetric, HistogramMetric, MetricsProvider, PrometheusMetricsProvider,
-    SettableGaugeMetric,
+    CounterMetric, GaugeMetric, HistogramMetric, MetricsProvider, SettableGaugeMetric,
 };
 pub use parallelizer::parallelize_until;
+#[cfg(feature = "metrics")]
+pub use prometheus::PrometheusMetricsProvider;
 pub use queue::{DEFAULT_UNFINISHED_WORK_UPDATE_PERIOD, Queue, QueueConfig, QueueItem};
 pub use rate_limiting_queue::RateLimitingQueue;
 

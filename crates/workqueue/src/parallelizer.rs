@@ -87,6 +87,7 @@ pub fn parallelize_until<F>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lock::MutexExt;
     use std::sync::Mutex;
 
     fn run(workers: usize, pieces: usize, chunk_size: usize) -> Vec<usize> {
@@ -97,10 +98,10 @@ mod tests {
             chunk_size,
             &CancellationToken::new(),
             |p| {
-                seen.lock().unwrap_or_else(|e| e.into_inner())[p] += 1;
+                seen.lock_unpoisoned()[p] += 1;
             },
         );
-        seen.into_inner().unwrap_or_else(|e| e.into_inner())
+        std::mem::take(&mut *seen.lock_unpoisoned())
     }
 
     #[test]
@@ -136,14 +137,10 @@ mod tests {
         let threads = Mutex::new(std::collections::HashSet::new());
         parallelize_until(16, 4, 2, &CancellationToken::new(), |_| {
             threads
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .lock_unpoisoned()
                 .insert(std::thread::current().id());
         });
-        let n = threads
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .len();
+        let n = threads.lock_unpoisoned().len();
         assert!(
             n <= 2,
             "4 pieces in chunks of 2 need at most 2 threads, used {n}"

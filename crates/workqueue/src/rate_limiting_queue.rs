@@ -81,11 +81,8 @@ impl<T: QueueItem> Deref for RateLimitingQueue<T> {
 impl<T: QueueItem> RateLimitingQueue<T> {
     /// Creates a rate-limiting queue.
     ///
-    /// Port of rate_limiting_queue.go: `NewRateLimitingQueueWithConfig`.
-    ///
-    /// # Panics
-    ///
-    /// Panics when called outside a tokio runtime (see [`DelayingQueue::new`]).
+    /// Port of rate_limiting_queue.go: `NewRateLimitingQueueWithConfig`. Works outside a tokio
+    /// runtime: the delaying queue's task starts later (see [`DelayingQueue::new`]).
     pub fn new(limiter: impl RateLimiter<T> + 'static, config: QueueConfig) -> Self {
         Self {
             queue: DelayingQueue::new(config),

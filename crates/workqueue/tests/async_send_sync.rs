@@ -3,9 +3,7 @@
 //! this file has no runtime tests.
 #![allow(clippy::unwrap_used, dead_code)]
 
-use workqueue::{
-    DelayingQueue, MaxOfRateLimiter, PrometheusMetricsProvider, Queue, RateLimitingQueue,
-};
+use workqueue::{DelayingQueue, MaxOfRateLimiter, Queue, RateLimitingQueue};
 
 fn send_sync<T: Send + Sync>(_: &T) {}
 fn send<T: Send>(_: &T) {}
@@ -15,12 +13,15 @@ fn handles_are_send_and_sync(
     d: DelayingQueue<String>,
     r: RateLimitingQueue<String>,
     m: MaxOfRateLimiter<String>,
-    p: PrometheusMetricsProvider,
 ) {
     send_sync(&q);
     send_sync(&d);
     send_sync(&r);
     send_sync(&m);
+}
+
+#[cfg(feature = "metrics")]
+fn the_prometheus_provider_is_send_and_sync(p: workqueue::PrometheusMetricsProvider) {
     send_sync(&p);
 }
 

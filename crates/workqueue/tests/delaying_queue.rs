@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use tokio::time::{advance, timeout};
-use workqueue::DelayingQueue;
+use workqueue::{DelayingQueue, RateLimitingQueue};
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -157,4 +157,42 @@ async fn a_delayed_item_still_being_processed_is_requeued_on_done() {
     assert_eq!(queue.len(), 0, "dirty while processing, not queued yet");
     queue.done(&foo);
     assert_eq!(queue.get().await, Some("foo"));
+}
+
+fn paused_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_queue_built_outside_a_runtime_delivers_delayed_items_inside_one() {
+    // Built with no runtime at all (a controller constructed before `main` starts one)...
+    let queue: RateLimitingQueue<&str> = RateLimitingQueue::default();
+    let delaying: DelayingQueue<&str> = DelayingQueue::default();
+    // ...then used inside one: the waiting task starts with the first add_after.
+    paused_runtime().block_on(async {
+        queue.add_after("foo", ms(50));
+        delaying.add_after("bar", ms(50));
+        let got = timeout(Duration::from_secs(1), queue.get()).await.unwrap();
+        assert_eq!(got, Some("foo"));
+        let got = timeout(Duration::from_secs(1), delaying.get())
+            .await
+            .unwrap();
+        assert_eq!(got, Some("bar"));
+    });
+}
+
+#[test]
+fn an_item_delayed_outside_a_runtime_arrives_once_a_get_runs_inside_one() {
+    let queue: DelayingQueue<&str> = DelayingQueue::default();
+    queue.add_after("foo", ms(50));
+    assert_eq!(queue.waiting_len(), 1, "recorded even without a runtime");
+    paused_runtime().block_on(async {
+        // No add_after inside the runtime: get itself starts the waiting task.
+        let got = timeout(Duration::from_secs(1), queue.get()).await.unwrap();
+        assert_eq!(got, Some("foo"));
+    });
 }

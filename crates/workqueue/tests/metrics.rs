@@ -184,3 +184,28 @@ async fn prometheus_exposition_uses_the_standard_names_and_the_name_label() {
     }
     queue.shut_down();
 }
+
+#[test]
+fn a_named_queue_built_outside_a_runtime_refreshes_unfinished_work_once_used_in_one() {
+    let recorder = Recorder::default();
+    let queue: Queue<&str> =
+        Queue::new(QueueConfig::named("test").metrics_provider(Arc::new(recorder.clone())));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        queue.add("a"); // the first use inside a runtime starts the ticker
+        let _a = queue.get().await.unwrap();
+        recorder.take();
+        advance(Duration::from_millis(500)).await;
+        tokio::task::yield_now().await;
+        let recorded = recorder.take();
+        assert!(
+            recorded.contains(&"unfinished =0.5".to_string()),
+            "{recorded:?}"
+        );
+        queue.shut_down();
+    });
+}

@@ -305,10 +305,95 @@ async fn a_dropped_get_loses_no_item() {
 async fn done_for_an_unknown_item_does_nothing() {
     let queue: Queue<&str> = Queue::default();
     queue.done(&"never-got");
+    assert_eq!(queue.len(), 0);
     queue.add("a");
-    queue.done(&"a"); // waiting, not processing: still queued
+    assert_eq!(queue.get().await, Some("a"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn done_for_a_waiting_item_that_is_not_processing_does_not_queue_it_twice() {
+    // Go's Type.Done pushes a dirty item onto the queue even when it was not being processed, so
+    // Go would now hold "a" twice and hand it to two workers at once. This port ignores such a
+    // done (see Queue::done): "a" is handed out once, and stays exclusive.
+    let queue: Queue<&str> = Queue::default();
+    queue.add("a");
+    queue.done(&"a");
     assert_eq!(queue.len(), 1);
     assert_eq!(queue.get().await, Some("a"));
+    assert!(
+        stays_pending(queue.get()).await,
+        "a is processing: no second copy"
+    );
+    queue.done(&"a");
+    assert!(
+        stays_pending(queue.get()).await,
+        "and not re-queued by done"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn items_added_at_once_reach_every_parked_get() {
+    // Adds wake one parked get at a time; the get that takes an item wakes the next. Both items
+    // must still reach both parked gets with no further add.
+    let queue: Queue<u32> = Queue::default();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let getters: Vec<_> = (0..2)
+        .map(|_| {
+            let (queue, tx) = (queue.clone(), tx.clone());
+            tokio::spawn(async move {
+                let item = queue.get().await.unwrap();
+                tx.send(item).unwrap();
+                // Hold the item: this getter does not come back for the other one.
+                std::future::pending::<()>().await;
+            })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    queue.add(1);
+    queue.add(2);
+    let mut got = Vec::new();
+    for _ in 0..2 {
+        got.push(
+            timeout(Duration::from_secs(1), rx.recv())
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    got.sort_unstable();
+    assert_eq!(got, [1, 2]);
+    for g in getters {
+        g.abort();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_woken_get_dropped_before_it_runs_passes_the_wake_up_on() {
+    // One wake-up is in flight at a time, so losing it would strand the item.
+    let queue: Queue<&str> = Queue::default();
+    let mut first = Box::pin(queue.get());
+    assert!(futures_poll_once(first.as_mut()).is_none(), "parked");
+    let second = {
+        let queue = queue.clone();
+        tokio::spawn(async move { queue.get().await })
+    };
+    tokio::task::yield_now().await;
+    queue.add("foo"); // wakes the first, longest-parked get...
+    drop(first); // ...which is dropped without running
+    let got = timeout(Duration::from_secs(1), second)
+        .await
+        .expect("the second get is woken in its place")
+        .unwrap();
+    assert_eq!(got, Some("foo"));
+}
+
+/// Polls a future once with a no-op waker.
+fn futures_poll_once<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    let waker = std::task::Waker::noop();
+    match f.poll(&mut std::task::Context::from_waker(waker)) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
 }
 
 #[tokio::test(start_paused = true)]

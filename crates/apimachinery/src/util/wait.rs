@@ -1,8 +1,8 @@
 //! Port of apimachinery `pkg/util/wait/jitter.go`: the one jitter every waiting loop uses.
 //!
-//! The reflector's back-off, the leader elector's retry period and the event recorder's first
-//! retry all spread their waits with [`jitter`], so many clients started together do not hit the
-//! API server in step.
+//! The reflector's back-off and watch timeout and the leader elector's retry period spread
+//! their waits with [`jitter`], so many clients started together do not hit the API server in
+//! step.
 
 use std::time::Duration;
 

@@ -20,13 +20,22 @@
 //!
 //! Like Go's, this does not fence: a leader that loses its lease keeps running until it notices
 //! (at most `renew_deadline` later), so work guarded by the lease must tolerate a brief overlap.
+//!
+//! # Every request has a bound
+//!
+//! Go runs each attempt under a context: `renew` polls under `context.WithTimeout(ctx,
+//! RenewDeadline)`, `release` under its own `context.WithTimeout(.., RenewDeadline)`, and every
+//! attempt ends when the elector's context is cancelled. Here the same bounds are a deadline
+//! and the shutdown token around each attempt's future: an attempt that outlives its bound is
+//! dropped (which aborts its HTTP request), so a hung API server can delay shutdown by at most
+//! one `renew_deadline` (the release), and never stalls acquiring or renewing past it.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use apimachinery::meta::MicroTime;
-use rand::Rng;
+use apimachinery::util::wait::jitter;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -38,6 +47,9 @@ use super::resourcelock::{LeaderElectionRecord, ResourceLock};
 ///
 /// Port of leaderelection.go: `JitterFactor`.
 pub const JITTER_FACTOR: f64 = 1.2;
+
+/// How many times a release reads and writes the lock when the write conflicts.
+const RELEASE_TRIES: usize = 3;
 
 /// Timing of an election. Defaults are client-go's core clients': 15 s, 10 s, 2 s.
 ///
@@ -75,6 +87,7 @@ impl Default for LeaderElectionConfig {
 ///
 /// Port of the errors of leaderelection.go: `NewLeaderElector`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `lease_duration` must be greater than `renew_deadline`.
     #[error("leaseDuration must be greater than renewDeadline")]
@@ -256,6 +269,10 @@ impl<L: ResourceLock> LeaderElector<L> {
     /// leading task is cancelled **and awaited** before the lock is released and
     /// `on_stopped_leading` runs, so released work never overlaps the next leader.
     ///
+    /// Once `shutdown` is cancelled, `run` returns as soon as the leading task has stopped plus
+    /// at most one `renew_deadline` for the release, however slow the API server is: the
+    /// attempt in flight is dropped at once (see the module docs).
+    ///
     /// # Cancel safety
     ///
     /// Not cancel safe: dropping the future skips the release and `on_stopped_leading`; the
@@ -283,7 +300,13 @@ impl<L: ResourceLock> LeaderElector<L> {
         }
     }
 
-    /// Port of leaderelection.go: `acquire` (`wait.JitterUntil` with sliding period).
+    /// Port of leaderelection.go: `acquire` (`wait.JitterUntil` with sliding period): tries
+    /// until it holds the lock (true) or `shutdown` is cancelled (false).
+    ///
+    /// Each attempt ends at `renew_deadline` or on shutdown, whichever comes first. Differs from
+    /// Go: Go bounds an acquire attempt only by cancellation and by the client's timeout (which
+    /// `resourcelock.NewFromKubeconfig` sets to half the renew deadline); the lock here brings its
+    /// own client, so the elector bounds the attempt itself.
     async fn acquire(
         &mut self,
         shutdown: &CancellationToken,
@@ -292,16 +315,21 @@ impl<L: ResourceLock> LeaderElector<L> {
         let desc = self.lock.describe();
         tracing::info!(lock = %desc, "attempting to acquire leader lease");
         loop {
-            if shutdown.is_cancelled() {
-                return false;
-            }
-            let succeeded = self.try_acquire_or_renew().await;
+            let deadline = Instant::now() + self.config.renew_deadline;
+            let attempt = bounded(deadline, shutdown, self.try_acquire_or_renew()).await;
             self.maybe_report_transition(on_new_leader);
-            if succeeded {
-                tracing::info!(lock = %desc, "successfully acquired lease");
-                return true;
+            match attempt {
+                Attempt::Done(true) => {
+                    tracing::info!(lock = %desc, "successfully acquired lease");
+                    return true;
+                }
+                Attempt::Done(false) => tracing::debug!(lock = %desc, "failed to acquire lease"),
+                Attempt::TimedOut => tracing::info!(
+                    lock = %desc, timeout = ?self.config.renew_deadline,
+                    "acquire attempt timed out"
+                ),
+                Attempt::Cancelled => return false,
             }
-            tracing::debug!(lock = %desc, "failed to acquire lease");
             let wait = jitter(self.config.retry_period, JITTER_FACTOR);
             tokio::select! {
                 _ = shutdown.cancelled() => return false,
@@ -319,7 +347,11 @@ impl<L: ResourceLock> LeaderElector<L> {
             let renewed = self.renew_until(deadline, leading).await;
             self.maybe_report_transition(on_new_leader);
             if !renewed {
-                tracing::info!(lock = %desc, "failed to renew lease: stopped leading");
+                if leading.is_cancelled() {
+                    tracing::info!(lock = %desc, "shutting down: stopped leading");
+                } else {
+                    tracing::info!(lock = %desc, "failed to renew lease: stopped leading");
+                }
                 return;
             }
             tracing::trace!(lock = %desc, "successfully renewed lease");
@@ -330,19 +362,17 @@ impl<L: ResourceLock> LeaderElector<L> {
         }
     }
 
-    /// `wait.PollUntilContextTimeout(retry_period, renew_deadline, immediate)` around
-    /// `try_acquire_or_renew`.
+    /// `wait.PollUntilContextTimeout(ctx, retry_period, renew_deadline, immediate)` around
+    /// `try_acquire_or_renew`: attempts every `retry_period` until one succeeds (true), the
+    /// deadline passes or `leading` is cancelled (false). The attempt in flight is dropped at
+    /// either bound, as Go's request ends with its context; the lock may then hold a stale
+    /// resourceVersion, which the next attempt's conflict and [`Self::release`]'s read repair.
     async fn renew_until(&mut self, deadline: Instant, leading: &CancellationToken) -> bool {
         loop {
-            if leading.is_cancelled() {
-                return false;
-            }
-            // An attempt in flight is not abandoned on shutdown: the lock must learn the
-            // outcome of its write, or a following release would carry a stale resourceVersion.
-            match tokio::time::timeout_at(deadline, self.try_acquire_or_renew()).await {
-                Ok(true) => return true,
-                Ok(false) => {}
-                Err(_elapsed) => return false,
+            match bounded(deadline, leading, self.try_acquire_or_renew()).await {
+                Attempt::Done(true) => return true,
+                Attempt::Done(false) => {}
+                Attempt::TimedOut | Attempt::Cancelled => return false,
             }
             let next = Instant::now() + self.config.retry_period;
             if next >= deadline {
@@ -452,35 +482,79 @@ impl<L: ResourceLock> LeaderElector<L> {
         }
     }
 
-    /// Gives the lock up so the next candidate need not wait out the lease.
+    /// Gives the lock up so the next candidate need not wait out the lease; true if released
+    /// (or there was nothing to release).
     ///
-    /// Port of leaderelection.go: `release`: an empty holder with a 1 s lease.
+    /// Port of leaderelection.go: `release`: [`Self::try_release`] under a `renew_deadline`
+    /// timeout. Differs from Go: returns at once, without a request, when this candidate did not
+    /// last see itself leading (Go reads the lock first, then checks).
     async fn release(&mut self) -> bool {
         if !self.is_leader() {
             return true;
         }
-        let stamp = MicroTime::now();
-        let record = LeaderElectionRecord {
-            holder_identity: String::new(),
-            lease_duration_seconds: 1,
-            acquire_time: Some(stamp),
-            renew_time: Some(stamp),
-            leader_transitions: self
-                .observed
-                .as_ref()
-                .map_or(0, |(r, _)| r.leader_transitions),
-        };
-        match self.lock.update(&record).await {
-            Ok(()) => {
-                tracing::info!(lock = %self.lock.describe(), "released leader lease");
-                self.observe(record);
-                true
-            }
-            Err(err) => {
-                tracing::error!(lock = %self.lock.describe(), %err, "failed to release lock");
+        let deadline = Instant::now() + self.config.renew_deadline;
+        match tokio::time::timeout_at(deadline, self.try_release()).await {
+            Ok(released) => released,
+            Err(_elapsed) => {
+                tracing::error!(
+                    lock = %self.lock.describe(), timeout = ?self.config.renew_deadline,
+                    "failed to release lock: timed out"
+                );
                 false
             }
         }
+    }
+
+    /// Port of leaderelection.go: `tryRelease`: reads the lock (an abandoned renewal may have
+    /// changed it), then writes an empty holder with a 1 s lease, reading again on conflict.
+    ///
+    /// Differs from Go: a lock the server shows held by another candidate is left alone (Go
+    /// checks only the record it observed last, and would overwrite the new holder); it makes at
+    /// most [`RELEASE_TRIES`] read-and-write rounds, where Go retries conflicts until its
+    /// timeout, so a lock that answers at once cannot spin past that timeout.
+    async fn try_release(&mut self) -> bool {
+        let desc = self.lock.describe();
+        for attempt in 1..=RELEASE_TRIES {
+            let old = match self.lock.get().await {
+                Ok(old) => old,
+                Err(err) if err.is_not_found() => {
+                    tracing::info!(lock = %desc, "lease lock not found");
+                    return false;
+                }
+                Err(err) => {
+                    tracing::error!(lock = %desc, %err, "error retrieving resource lock");
+                    return false;
+                }
+            };
+            if old.holder_identity != self.lock.identity() {
+                tracing::info!(lock = %desc, holder = %old.holder_identity, "lock no longer ours: nothing to release");
+                return true;
+            }
+            let stamp = MicroTime::now();
+            let record = LeaderElectionRecord {
+                holder_identity: String::new(),
+                lease_duration_seconds: 1,
+                acquire_time: Some(stamp),
+                renew_time: Some(stamp),
+                leader_transitions: old.leader_transitions,
+            };
+            match self.lock.update(&record).await {
+                Ok(()) => {
+                    tracing::info!(lock = %desc, "released leader lease");
+                    self.observe(record);
+                    return true;
+                }
+                // A renewal abandoned at shutdown may have landed after the read: read again.
+                Err(err) if err.is_conflict() && attempt < RELEASE_TRIES => {
+                    tracing::debug!(lock = %desc, "conflict when releasing lease, retrying");
+                }
+                Err(err) => {
+                    tracing::error!(lock = %desc, %err, "failed to release lock");
+                    return false;
+                }
+            }
+        }
+        false
     }
 
     /// Port of leaderelection.go: `maybeReportTransition`.
@@ -498,7 +572,30 @@ impl<L: ResourceLock> LeaderElector<L> {
     }
 }
 
-/// Port of apimachinery wait.Jitter: `d + rand × factor × d`.
-fn jitter(d: Duration, factor: f64) -> Duration {
-    d + d.mul_f64(rand::rng().random::<f64>() * factor)
+/// How one bounded attempt ended.
+enum Attempt {
+    /// It ran to completion with this result.
+    Done(bool),
+    /// The deadline passed first; the attempt was dropped.
+    TimedOut,
+    /// The token was cancelled first; the attempt was dropped.
+    Cancelled,
+}
+
+/// Runs `attempt` until it finishes, `deadline` passes or `cancel` is cancelled: Go's
+/// `context.WithTimeout(ctx, deadline)` around a call that honours its context. Cancellation
+/// wins a tie, so a stopped elector never starts acting on an attempt's late success.
+async fn bounded(
+    deadline: Instant,
+    cancel: &CancellationToken,
+    attempt: impl Future<Output = bool>,
+) -> Attempt {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Attempt::Cancelled,
+        done = tokio::time::timeout_at(deadline, attempt) => match done {
+            Ok(result) => Attempt::Done(result),
+            Err(_elapsed) => Attempt::TimedOut,
+        },
+    }
 }

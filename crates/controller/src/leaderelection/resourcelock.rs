@@ -18,6 +18,7 @@ use apiclient::meta::WriteOptions;
 use apiclient::typed::TypedClient;
 use apiclient::{Error, ObjectMeta, RestClient};
 use apimachinery::meta::MicroTime;
+use apimachinery::util::sync::MutexExt;
 
 /// What a lock stores: who leads, since when, for how long.
 ///
@@ -130,11 +131,11 @@ impl LeaseLock {
     }
 
     fn remember(&self, lease: Option<Lease>) {
-        *self.lease.lock().unwrap_or_else(|e| e.into_inner()) = lease;
+        *self.lease.lock_unpoisoned() = lease;
     }
 
     fn cached(&self) -> Option<Lease> {
-        self.lease.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.lease.lock_unpoisoned().clone()
     }
 }
 

@@ -245,7 +245,9 @@ async fn sink_loop(client: RestClient, mut rx: mpsc::Receiver<Event>) {
                         tracing::error!("unable to write event: giving up");
                         break;
                     }
-                    // Go jitters the first sleep so many recorders do not retry in step.
+                    // As Go's recordToSink: the first sleep is a uniform fraction of 10 s, so
+                    // recorders cut off together do not retry in step. Not `wait::jitter`, which
+                    // only lengthens a wait ([10 s, 20 s) here) where Go's shortens it.
                     let pause = if attempt == 1 {
                         SLEEP_BETWEEN_TRIES.mul_f64(rand::random::<f64>())
                     } else {
