@@ -60,6 +60,7 @@ use crate::queue::{HashMap, Queue, QueueConfig, QueueItem};
 /// # }
 /// ```
 #[doc(alias = "DelayingInterface")]
+#[doc(alias = "TypedDelayingInterface")]
 #[doc(alias = "delayingType")]
 pub struct DelayingQueue<T: QueueItem> {
     inner: Arc<Inner<T>>,

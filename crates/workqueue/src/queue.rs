@@ -245,7 +245,8 @@ impl<T> Drop for Shared<T> {
 
 /// A fair, deduplicating work queue with exclusive processing per item.
 ///
-/// Port of queue.go: `Type` (`workqueue.New`, `NewWithConfig`). Cloning the handle is cheap and
+/// Port of queue.go: `Type`, the `Interface`/`TypedInterface` implementation (`workqueue.New`,
+/// `NewNamed`, `NewWithConfig`, `NewTyped`). Cloning the handle is cheap and
 /// every clone refers to the same queue.
 ///
 /// # Examples

@@ -197,8 +197,8 @@ impl std::error::Error for StatusError {}
 /// The name this type had in `apiclient` before it moved here; same type.
 pub type ApiError = StatusError;
 
-// The `reason` strings of metav1.StatusReason (Go: the `metav1.StatusReason…` constants).
-/// `NotFound`.
+// The `reason` strings of metav1.StatusReason.
+/// `NotFound`. This and the `REASON_…` constants below are Go's `metav1.StatusReason` values.
 pub const REASON_NOT_FOUND: &str = "NotFound";
 /// `AlreadyExists`.
 pub const REASON_ALREADY_EXISTS: &str = "AlreadyExists";
