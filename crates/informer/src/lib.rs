@@ -1,5 +1,6 @@
 //! Port of client-go `tools/cache` (and `informers/factory.go`): the machinery that keeps a
-//! local, indexed copy of API objects up to date and tells handlers what changed.
+//! local, indexed copy of API objects up to date and tells handlers what changed. Semantics of
+//! client-go v0.35: watch-list and RealFIFO on by default.
 //!
 //! # Data flow
 //!

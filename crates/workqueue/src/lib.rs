@@ -1,4 +1,5 @@
 //! Port of client-go's `util/workqueue`: the queues every Kubernetes controller drains.
+//! Semantics of client-go v0.35.
 //!
 //! # Data flow
 //!
