@@ -10,6 +10,12 @@
 //! and comes back as a typed value, a stream of [`meta::WatchEvent`]s, or an [`Error`] whose
 //! predicates (`is_not_found`, `is_conflict`, ...) classify the server's `Status`.
 //!
+//! Every request reports to the process-wide hooks of [`metrics`] (client-go's
+//! `tools/metrics`): latency, results, retries, rate-limiter waits, body sizes and exec
+//! plugin runs; the optional `prometheus` feature fills component-base's
+//! `rest_client_*` families. HTTP types in the API ([`http::Method`], [`http::Url`]) are
+//! re-exported from [`http`], so callers need no matching HTTP client version.
+//!
 //! On the wire: JSON by default, as in client-go; [`ContentConfig::protobuf`] on
 //! [`Config::content`] makes typed clients of built-in types send and ask for protobuf (with
 //! JSON as the fallback), as kube-controller-manager does ([`rest::content`]). gzip is asked
@@ -62,7 +68,9 @@
 pub mod config;
 pub mod dynamic;
 pub mod flowcontrol;
+pub mod http;
 pub mod metadata;
+pub mod metrics;
 pub mod rest;
 pub mod typed;
 

@@ -22,7 +22,7 @@
 
 use std::marker::PhantomData;
 
-use reqwest::Method;
+use crate::http::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -35,7 +35,8 @@ use crate::pager::ListPager;
 use crate::rest::{ContentConfig, ProtobufTarget, Request, RestClient, WatchStream};
 
 /// A client for one resource type, in one namespace or across all.
-/// Port of the generated `XxxInterface` typed clients (e.g. `PodInterface`).
+/// Port of the generated `XxxInterface` typed clients (e.g. `PodInterface`, reached in Go as
+/// `clientset.CoreV1().Pods(ns)`).
 ///
 /// Differs from Go: one generic type instead of generated code per kind.
 #[doc(alias = "PodInterface")]

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
-use apiclient::config::ExecConfig;
+use apiclient::config::{ExecConfig, ExecInteractiveMode};
 use apiclient::{Config, Error, ListOptions, RestClient, TypedClient};
 use common::Pod;
 
@@ -54,7 +54,7 @@ async fn https_with_generated_ca_and_bearer_token() {
     both.tls.insecure = true;
     let e = RestClient::new(&both).unwrap_err();
     assert!(
-        e.to_string()
+        apiclient::error::error_chain(&e)
             .contains("specifying a root certificates file with the insecure flag is not allowed"),
         "{e}"
     );
@@ -78,8 +78,9 @@ async fn client_certificate_authenticates() {
         .unwrap();
     let (cert, key) = server.issue_client_cert("alice").unwrap();
     let mut config = common::config(&server);
+    // Without a certificate the request is anonymous, which kube-apiserver forbids.
     let e = list_pods(&config).await.unwrap_err();
-    assert!(e.is_unauthorized(), "no certificate: {e}");
+    assert!(e.is_forbidden(), "no certificate: {e}");
     config.tls.cert_data = Some(cert.into_bytes());
     config.tls.key_data = Some(key.into_bytes());
     assert_eq!(list_pods(&config).await.unwrap(), 0);
@@ -92,8 +93,7 @@ async fn client_certificate_authenticates() {
     let e = RestClient::new(&config).unwrap_err();
     assert!(matches!(e, Error::Tls { .. }), "{e}");
     assert!(
-        e.to_string()
-            .contains("tls: private key does not match public key"),
+        apiclient::error::error_chain(&e).contains("tls: private key does not match public key"),
         "{e}"
     );
 }
@@ -143,6 +143,7 @@ fn exec_config(dir: &Path, command: String) -> ExecConfig {
         command,
         args: vec!["--flag".into()],
         env: vec![("STATE_DIR".into(), dir.to_string_lossy().into_owned())],
+        interactive_mode: Some(ExecInteractiveMode::Never),
         ..ExecConfig::default()
     }
 }

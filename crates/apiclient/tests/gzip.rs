@@ -204,7 +204,7 @@ async fn a_corrupt_gzip_body_is_an_error_not_a_panic_or_a_hang() {
         assert!(matches!(err, Error::Transport { .. }), "{what}: {err:?}");
         if what != "a truncated stream" {
             assert!(
-                err.to_string().contains("corrupt gzip response body"),
+                apiclient::error::error_chain(&err).contains("corrupt gzip response body"),
                 "{what}: {err}"
             );
         }

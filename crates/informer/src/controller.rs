@@ -16,6 +16,7 @@
 //! ResourceEventHandler::on_add(&h, &Arc::new(apimachinery::ObjectMeta::default()), true);
 //! ```
 
+use apimachinery::api::errors::error_chain;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -377,7 +378,7 @@ pub fn new_informer<K: Object + Send + Sync + 'static>(
     let s = store.clone();
     let process = Box::new(move |deltas: &Deltas<K>, initial: bool| {
         if let Err(e) = process_deltas(handler.as_ref(), &s, deltas, initial) {
-            tracing::error!(error = %e, "informer: failed to apply deltas to the cache");
+            tracing::error!(error = %error_chain(&e), "informer: failed to apply deltas to the cache");
         }
     });
     let controller = Controller::new(ControllerConfig {

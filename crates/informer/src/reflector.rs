@@ -54,6 +54,7 @@
 //!   so a server that ignores `sendInitialEvents` still gets synced).
 //! - A resync timer calls the store's `resync` when the `should_resync` hook agrees.
 
+use apimachinery::api::errors::error_chain;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -91,9 +92,11 @@ pub type ShouldResyncFunc = Arc<dyn Fn() -> bool + Send + Sync>;
 pub fn default_watch_error_handler(name: &str, err: &Error) {
     match err {
         Error::Api { source, .. } if source.is_resource_expired() || source.is_gone() => {
-            tracing::debug!(reflector = name, error = %err, "watch closed (expired)");
+            tracing::debug!(reflector = name, error = %error_chain(&err), "watch closed (expired)");
         }
-        _ => tracing::warn!(reflector = name, error = %err, "failed to list or watch"),
+        _ => {
+            tracing::warn!(reflector = name, error = %error_chain(&err), "failed to list or watch")
+        }
     }
 }
 
@@ -461,7 +464,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                     return State::Watching(w);
                 }
                 Err(e) => {
-                    tracing::warn!(reflector = %self.config.name, error = %e,
+                    tracing::warn!(reflector = %self.config.name, error = %error_chain(&e),
                         "watch-list failed; falling back to LIST/WATCH because progress beats deadlock");
                 }
             }
@@ -472,7 +475,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                 State::OpenWatch
             }
             Err(e) => {
-                tracing::debug!(reflector = %self.config.name, error = %e, "list failed; will relist after back-off");
+                tracing::debug!(reflector = %self.config.name, error = %error_chain(&e), "list failed; will relist after back-off");
                 State::Backoff {
                     then: Box::new(State::Sync),
                 }
@@ -503,7 +506,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         if let Err(e) = &result
             && (is_expired(e) || is_too_large_resource_version(e))
         {
-            tracing::debug!(reflector = %self.config.name, error = %e,
+            tracing::debug!(reflector = %self.config.name, error = %error_chain(&e),
                 "list at resourceVersion {rv:?} unavailable; relisting with a consistent read");
             self.set_is_last_sync_resource_version_unavailable(true);
             let opts = ListOptions {
@@ -598,13 +601,13 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             };
             if is_watch_error_retriable(&err) {
                 let d = self.backoff.next();
-                tracing::debug!(reflector = %self.config.name, error = %err, delay_ms = d.as_millis() as u64,
+                tracing::debug!(reflector = %self.config.name, error = %error_chain(&err), delay_ms = d.as_millis() as u64,
                     "watch-list refused for now; backing off");
                 tokio::time::sleep(d).await;
                 continue;
             }
             if is_expired(&err) || is_too_large_resource_version(&err) {
-                tracing::debug!(reflector = %self.config.name, error = %err,
+                tracing::debug!(reflector = %self.config.name, error = %error_chain(&err),
                     "watch-list resourceVersion unavailable; retrying from the most recent state");
                 self.set_is_last_sync_resource_version_unavailable(true);
                 continue;
@@ -636,7 +639,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                 start_rv: rv,
             }),
             Err(e) if is_watch_error_retriable(&e) => {
-                tracing::debug!(reflector = %self.config.name, error = %e,
+                tracing::debug!(reflector = %self.config.name, error = %error_chain(&e),
                     "watch open refused (429 or connection refused); backing off, then re-watching without relisting");
                 State::Backoff {
                     then: Box::new(State::OpenWatch),
@@ -644,7 +647,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             }
             Err(e) => {
                 let err = self.fail("watch", e);
-                tracing::debug!(reflector = %self.config.name, error = %err, "watch open failed; relisting");
+                tracing::debug!(reflector = %self.config.name, error = %error_chain(&err), "watch open failed; relisting");
                 State::Backoff {
                     then: Box::new(State::Sync),
                 }
@@ -684,7 +687,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
                     if due {
                         tracing::debug!(reflector = %name, "resync timer fired: forcing resync");
                         if let Err(e) = self.store.resync() {
-                            tracing::warn!(reflector = %name, error = %e, "resync failed; relisting");
+                            tracing::warn!(reflector = %name, error = %error_chain(&e), "resync failed; relisting");
                             return WatchEnd::Relist;
                         }
                     }
@@ -734,7 +737,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             if let Err(e) = applied {
                 // Go: utilruntime.HandleError, then on to the next event. A relist would
                 // meet the same object and fail the same way.
-                tracing::error!(reflector = %name, error = %e, resource_version = %rv,
+                tracing::error!(reflector = %name, error = %error_chain(&e), resource_version = %rv,
                     "unable to apply a watch event to the store; skipping it");
             }
             // Differs from Go: an event without a resourceVersion keeps the last one (Go
@@ -752,7 +755,7 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
         let name = &self.config.name;
         self.internal_error_retry.after(Some(e));
         if is_expired(e) {
-            tracing::debug!(reflector = %name, error = %e,
+            tracing::debug!(reflector = %name, error = %error_chain(&e),
                 "watch expired (410); relisting from the last resourceVersion");
             return WatchEnd::Relist;
         }
@@ -761,11 +764,11 @@ impl<K: Object + Send + Sync + 'static> Reflector<K> {
             return WatchEnd::Rewatch;
         }
         if e.is_internal_error() && self.internal_error_retry.should_retry() {
-            tracing::debug!(reflector = %name, error = %e,
+            tracing::debug!(reflector = %name, error = %error_chain(&e),
                 "retrying watch after internal error (within MaxInternalErrorRetryDuration)");
             return WatchEnd::Closed;
         }
-        tracing::warn!(reflector = %name, error = %e, "watch ended with an error; relisting");
+        tracing::warn!(reflector = %name, error = %error_chain(&e), "watch ended with an error; relisting");
         WatchEnd::Relist
     }
 }

@@ -15,6 +15,7 @@
 //! Shutdown: cancelling the token given to `run` stops the reflector, the pop loop and then
 //! every listener task; `run` returns only after all of them ended.
 
+use apimachinery::api::errors::error_chain;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -399,7 +400,7 @@ impl<K: Object + Send + Sync + 'static> Inner<K> {
             deltas,
             is_in_initial_list,
         ) {
-            tracing::error!(error = %e, "informer: failed to apply deltas to the cache");
+            tracing::error!(error = %error_chain(&e), "informer: failed to apply deltas to the cache");
         }
     }
 }

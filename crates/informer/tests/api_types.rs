@@ -84,7 +84,10 @@ async fn a_pod_that_does_not_decode_is_reported_by_field_path_until_it_is_fixed(
     i.set_watch_error_handler({
         let (errors, seen) = (errors.clone(), seen.clone());
         Arc::new(move |_: &str, e: &informer::Error| {
-            errors.lock().unwrap().push(e.to_string());
+            errors
+                .lock()
+                .unwrap()
+                .push(apimachinery::api::errors::error_chain(e));
             seen.notify_one();
         })
     })

@@ -115,6 +115,30 @@ pub struct Cluster {
     /// clientcmdapi.Cluster.DisableCompression; sets [`Config::disable_compression`].
     #[serde(default)]
     pub disable_compression: bool,
+    /// Proxy for requests to this cluster (`proxy-url`). Port of
+    /// clientcmdapi.Cluster.ProxyURL; sets [`Config::proxy_url`].
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    /// Named extensions. Port of clientcmdapi.Cluster.Extensions; the one named
+    /// `client.authentication.k8s.io/exec` becomes the exec plugin's
+    /// [`ExecConfig::config`] (client_config.go: clusterExtensionKey).
+    #[serde(default)]
+    pub extensions: Vec<NamedExtension>,
+}
+
+/// The extension name reserved for exec plugin settings. Port of client_config.go:
+/// clusterExtensionKey.
+pub const EXEC_CLUSTER_EXTENSION: &str = "client.authentication.k8s.io/exec";
+
+/// One entry of a kubeconfig `extensions` list. Port of clientcmd/api/v1.NamedExtension.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct NamedExtension {
+    /// Entry name.
+    #[serde(default)]
+    pub name: String,
+    /// The extension object, as JSON.
+    #[serde(default)]
+    pub extension: Option<serde_json::Value>,
 }
 
 /// A user entry and the file it came from.
@@ -185,7 +209,7 @@ pub struct User {
     pub exec: Option<ExecSection>,
     /// Legacy auth-provider plugins (not supported; presence is an error naming it).
     #[serde(default, rename = "auth-provider")]
-    pub auth_provider: Option<serde_yaml::Value>,
+    pub auth_provider: Option<serde::de::IgnoredAny>,
 }
 
 /// The `exec` section of a user. Port of clientcmdapi.ExecConfig.
@@ -210,6 +234,10 @@ pub struct ExecSection {
     /// Printed when the command is missing.
     #[serde(default)]
     pub install_hint: Option<String>,
+    /// `Never`, `IfAvailable` or `Always`; required for `v1`, `IfAvailable` when unset for
+    /// `v1beta1`. Port of clientcmdapi.ExecConfig.InteractiveMode.
+    #[serde(default)]
+    pub interactive_mode: Option<String>,
 }
 
 /// A context entry and the file it came from.
@@ -277,7 +305,7 @@ impl Kubeconfig {
         let file: File = if text.trim().is_empty() {
             File::default()
         } else {
-            serde_yaml::from_str(text).map_err(|e| {
+            serde_norway::from_str(text).map_err(|e| {
                 let field = e
                     .to_string()
                     .split(':')
@@ -417,6 +445,7 @@ impl Kubeconfig {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "default".into());
         config.disable_compression = cl.disable_compression;
+        config.proxy_url = cl.proxy_url.clone().filter(|p| !p.is_empty());
         config.tls = TlsConfig {
             insecure: cl.insecure_skip_tls_verify,
             server_name: cl.tls_server_name.clone().filter(|s| !s.is_empty()),
@@ -514,6 +543,31 @@ impl Kubeconfig {
                     ),
                 ));
             }
+            // Port of validation.go: validateAuthInfo's interactiveMode check, after
+            // defaults.go: SetDefaults_ExecConfig.
+            let interactive_mode = match exec.interactive_mode.as_deref().unwrap_or("") {
+                "" => match exec::ExecInteractiveMode::default_for(&exec.api_version) {
+                    Some(m) => m,
+                    None => {
+                        return Err(Error::config(
+                            src,
+                            field("exec.interactiveMode"),
+                            format!(
+                                "interactiveMode must be specified for {} to use exec \
+                                 authentication plugin",
+                                user.name
+                            ),
+                        ));
+                    }
+                },
+                m => exec::ExecInteractiveMode::parse(m).ok_or_else(|| {
+                    Error::config(
+                        src,
+                        field("exec.interactiveMode"),
+                        format!("invalid interactiveMode for {}: {m:?}", user.name),
+                    )
+                })?,
+            };
             config.exec = Some(ExecConfig {
                 api_version: exec.api_version.clone(),
                 command: exec.command.clone(),
@@ -525,7 +579,14 @@ impl Kubeconfig {
                     .collect(),
                 provide_cluster_info: exec.provide_cluster_info,
                 install_hint: exec.install_hint.clone(),
-                cluster_server: cl.server.clone(),
+                interactive_mode: Some(interactive_mode),
+                stdin_unavailable: false,
+                stdin_unavailable_message: None,
+                config: cl
+                    .extensions
+                    .iter()
+                    .find(|e| e.name == EXEC_CLUSTER_EXTENSION)
+                    .and_then(|e| e.extension.clone()),
             });
         }
         Ok(config)

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod exec;
+mod exec_metrics;
 pub mod in_cluster;
 pub mod kubeconfig;
 
@@ -27,7 +28,7 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::flowcontrol::RateLimiter;
 
-pub use exec::ExecConfig;
+pub use exec::{ExecCluster, ExecConfig, ExecInteractiveMode};
 
 /// Client configuration. Port of rest.Config.
 ///
@@ -84,6 +85,12 @@ pub struct Config {
     /// itself; here a gzip response is decompressed whenever compression is enabled, even if
     /// a caller set its own `Accept-Encoding` header, because reqwest's decoder works that way.
     pub disable_compression: bool,
+    /// Proxy for every request (`http://` or `https://`), e.g. from the kubeconfig
+    /// cluster's `proxy-url`. Port of Config.Proxy as clientcmd sets it (`http.ProxyURL`).
+    ///
+    /// Differs from Go: `socks5://` is refused (the HTTP client is built without SOCKS), and
+    /// `None` uses no proxy, where Go's default reads `HTTPS_PROXY`/`NO_PROXY`.
+    pub proxy_url: Option<String>,
     /// Media types of request bodies and of `Accept`. Port of Config.ContentConfig
     /// (`ContentType`, `AcceptContentTypes`); the default is JSON, as in Go. Protobuf applies
     /// to built-in types only; see [`crate::rest::content`].
@@ -110,6 +117,7 @@ impl Default for Config {
             user_agent: None,
             max_retries: 10,
             disable_compression: false,
+            proxy_url: None,
             content: crate::rest::content::ContentConfig::default(),
         }
     }
@@ -139,6 +147,7 @@ impl fmt::Debug for Config {
             .field("user_agent", &self.user_agent)
             .field("max_retries", &self.max_retries)
             .field("disable_compression", &self.disable_compression)
+            .field("proxy_url", &self.proxy_url.as_ref().map(|_| "<set>"))
             .field("content", &self.content)
             .finish()
     }

@@ -9,20 +9,24 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::http::header::{HeaderMap, HeaderName, HeaderValue};
+use crate::http::{Method, Url};
 use base64::Engine as _;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, Url};
 
 use super::request::Request;
 use super::server_name;
 use super::tls::{self, ClientCertSlot};
 use crate::config::Config;
-use crate::config::exec::{ExecAuthenticator, ExecCredential};
+use crate::config::exec::{ExecAuthenticator, ExecCluster, ExecCredential};
 use crate::config::in_cluster::TokenFile;
 use crate::error::{Error, Result};
 use crate::flowcontrol::RateLimiter;
 
 /// Bound on connecting: the dial and the TLS handshake together. Go: `TLSHandshakeTimeout`.
+///
+/// The rest of `utilnet.SetTransportDefaults` and client-go's transport is set on the reqwest
+/// builder in [`RestClient::new`]: TCP `KeepAlive` 30 s, `MaxIdleConnsPerHost` 25,
+/// `IdleConnTimeout` 90 s, and HTTP/2 pings (`ReadIdleTimeout` 30 s, `PingTimeout` 15 s).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How a request is authenticated. Port of the auth round trippers of transport/.
@@ -31,7 +35,7 @@ enum Auth {
     Bearer(HeaderValue),
     TokenFile(TokenFile),
     Basic(HeaderValue),
-    Exec(ExecAuthenticator),
+    Exec(Box<ExecAuthenticator>),
 }
 
 /// The credential a request was sent with, so a 401 can invalidate exactly that one.
@@ -53,6 +57,35 @@ pub(crate) struct Inner {
     cert_slot: Arc<ClientCertSlot>,
     /// Address of the exec credential whose certificate is in `cert_slot`.
     applied_exec_cert: Mutex<usize>,
+    /// The configured base URL (before any TLS-server-name rewrite), for URL templates of
+    /// the metrics. Port of RESTClient.base as finalURLTemplate uses it.
+    pub(crate) metrics_base: Url,
+    /// `host[:port]` of `metrics_base`: the `host` label of the metrics.
+    pub(crate) metrics_host: String,
+}
+
+/// `host[:port]` of `url`, as Go's `url.URL.Host`; `none` without a host (Go's
+/// request.go: sanitize).
+fn host_label(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_owned(),
+        (None, _) => "none".to_owned(),
+    }
+}
+
+/// A proxy for every request. Port of clientcmd's use of `http.ProxyURL(proxy-url)`;
+/// `socks5` is refused (the HTTP client is built without SOCKS support).
+fn proxy_for(proxy_url: &str) -> Result<reqwest::Proxy> {
+    let bad = |m: String| Error::config(None, "proxy-url", m);
+    let url = Url::parse(proxy_url).map_err(|e| bad(format!("{proxy_url:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad(format!(
+            "unsupported proxy scheme {:?}; http and https are supported",
+            url.scheme()
+        )));
+    }
+    reqwest::Proxy::all(url).map_err(|e| bad(format!("{proxy_url:?}: {e}")))
 }
 
 /// A client for one API server. Port of rest.RESTClient.
@@ -149,7 +182,13 @@ impl RestClient {
             let enc = base64::engine::general_purpose::STANDARD.encode(raw);
             Auth::Basic(secret_header(format!("Basic {enc}"))?)
         } else if let Some(exec) = &config.exec {
-            Auth::Exec(ExecAuthenticator::new(exec.clone()))
+            // Port of rest/transport.go: the cluster is read only when the plugin wants it.
+            let cluster = if exec.provide_cluster_info {
+                Some(ExecCluster::from_config(config)?)
+            } else {
+                None
+            };
+            Auth::Exec(Box::new(ExecAuthenticator::new(exec.clone(), cluster)))
         } else {
             Auth::None
         };
@@ -206,6 +245,12 @@ impl RestClient {
             .tcp_nodelay(true)
             .default_headers(headers)
             .gzip(!config.disable_compression);
+        if let Some(proxy) = config.proxy_url.as_deref().filter(|p| !p.is_empty()) {
+            builder = builder.proxy(proxy_for(proxy)?);
+        }
+        // The metrics' host label and URL templates use the configured host, as Go's
+        // `c.base`, before `server_name::route` may rewrite `base` to the TLS server name.
+        let metrics_base = base.clone();
         // tls-server-name as SNI: `base` now names it, and the resolver connects to the host.
         if let Some(resolver) = server_name::route(&mut base, &config.tls) {
             builder = builder.dns_resolver(Arc::new(resolver));
@@ -226,6 +271,8 @@ impl RestClient {
                 content: config.content.clone(),
                 cert_slot,
                 applied_exec_cert: Mutex::new(0),
+                metrics_host: host_label(&metrics_base),
+                metrics_base,
             }),
         })
     }

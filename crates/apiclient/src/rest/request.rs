@@ -8,16 +8,20 @@
 //! spent → the body is decoded into a type ([`Request::into_json`]), returned as bytes
 //! ([`Request::into_bytes`]), or decoded incrementally as a watch ([`Request::watch`]).
 //!
+//! Along the way the loop reports to [`crate::metrics`] where client-go's request.go does:
+//! each rate-limiter wait, each attempt's result (and whether it was a retry) and request
+//! size, the response size, and the whole request's latency (not for watches, as in Go).
+//!
 //! A non-2xx answer becomes [`Error::Api`] with the server's `Status` (or one made from the
 //! HTTP code). The body of a list or watch has no timeout; `Config::timeout` bounds only
 //! connecting and receiving headers.
 
 use std::time::Duration;
 
+use crate::http::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
+use crate::http::{Method, Url};
 use bytes::Bytes;
 use futures::StreamExt;
-use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
-use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -30,6 +34,7 @@ use super::watch::WatchStream;
 use super::with_retry::{Outcome, WithRetry, retryable_for_request, retryable_for_watch};
 use crate::error::{ApiError, Error, Result, TransportKind};
 use crate::meta::{List, ListOptions, Status, WriteOptions};
+use crate::metrics::report;
 
 /// A request being built. Port of rest.Request.
 ///
@@ -229,8 +234,9 @@ impl Request {
 
     /// Decodes the response's objects without `metadata.managedFields`: the object of
     /// [`Request::into_json`], each item of [`Request::into_list`], each event of
-    /// [`Request::watch`]. Rust-only; Go's counterpart is a cache transform that clears the
-    /// field after decoding (see [`crate::meta::managed_fields`]).
+    /// [`Request::watch`]. Rust-only; Go's counterpart is a cache transform that clears
+    /// `ManagedFields` after decoding (controller-runtime's `TransformStripManagedFields`; see
+    /// [`crate::meta::managed_fields`]).
     pub fn strip_managed_fields(mut self, strip: bool) -> Self {
         self.strip_managed_fields = strip;
         self
@@ -266,15 +272,51 @@ impl Request {
         Ok(url)
     }
 
+    /// The URL the metrics see: the configured host, and the path with the namespace and the
+    /// name replaced by `{namespace}` and `{name}`, no query. Port of Request.finalURLTemplate
+    /// (built from the request's parts rather than by re-parsing its path; a prefix other than
+    /// `/api/...` or `/apis/...` becomes `/{prefix}`, as in Go).
+    pub fn url_template(&self) -> Url {
+        let mut url = self.client.inner.metrics_base.clone();
+        url.set_query(None);
+        let base_path = url.path().trim_end_matches('/').to_owned();
+        let prefix = self.prefix.trim_end_matches('/');
+        if !(prefix.starts_with("/api/") || prefix.starts_with("/apis/")) {
+            url.set_path(&format!("{base_path}/{{prefix}}"));
+            return url;
+        }
+        let mut p = format!("{base_path}{prefix}");
+        if self.namespace.is_some() {
+            p.push_str("/namespaces/{namespace}");
+        }
+        if let Some(r) = &self.resource {
+            p.push('/');
+            p.push_str(r);
+        }
+        if self.name.is_some() {
+            p.push_str("/{name}");
+        }
+        if let Some(sub) = &self.subresource {
+            p.push('/');
+            p.push_str(sub);
+        }
+        url.set_path(&p);
+        url
+    }
+
     /// Sends the request and returns the body bytes. Port of Request.DoRaw.
     ///
     /// # Cancel safety
     /// Dropping the future abandons the request; a write may or may not have reached the server.
     pub async fn into_bytes(self) -> Result<Bytes> {
+        let host = self.client.inner.metrics_host.clone();
         let (resp, verb, url) = self.send(false).await?;
-        resp.bytes()
+        let body = resp
+            .bytes()
             .await
-            .map_err(|e| transport_error(&verb, &url, e))
+            .map_err(|e| transport_error(&verb, &url, e))?;
+        report::response_size(verb.as_str(), &host, body.len());
+        Ok(body)
     }
 
     /// Sends the request and decodes the JSON body into `T`. Port of Request.Do().Into().
@@ -296,12 +338,14 @@ impl Request {
         pb: Option<&ProtobufTarget<T>>,
     ) -> Result<T> {
         let strip = self.strip_managed_fields;
+        let host = self.client.inner.metrics_host.clone();
         let (resp, verb, url) = self.send(false).await?;
         let protobuf = is_protobuf_response(content_type_of(&resp));
         let body = resp
             .bytes()
             .await
             .map_err(|e| transport_error(&verb, &url, e))?;
+        report::response_size(verb.as_str(), &host, body.len());
         let context = format!("{} from {verb} {url}", std::any::type_name::<T>());
         match (protobuf, pb) {
             (true, Some(pb)) => pb.decode(&body, strip, &context),
@@ -333,6 +377,7 @@ impl Request {
         pb: Option<&ProtobufTarget<T>>,
     ) -> Result<List<T>> {
         let strip = self.strip_managed_fields;
+        let host = self.client.inner.metrics_host.clone();
         let (resp, verb, url) = self.send(false).await?;
         let context = format!("{} from {verb} {url}", std::any::type_name::<List<T>>());
         if is_protobuf_response(content_type_of(&resp)) {
@@ -342,23 +387,38 @@ impl Request {
             let mut decoder =
                 super::list_stream_protobuf::ProtobufListDecoder::new(&pb.codec, pb.list(), strip);
             let mut body = resp.bytes_stream();
+            let mut size = 0;
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| transport_error(&verb, &url, e))?;
+                size += chunk.len();
                 decoder
                     .push(&chunk)
                     .map_err(|e| Error::decode_protobuf(&context, e))?;
             }
+            report::response_size(verb.as_str(), &host, size);
             return decoder
                 .finish()
                 .map_err(|e| Error::decode_protobuf(context, e));
         }
-        let body = resp
-            .bytes_stream()
-            .map(move |r| r.map_err(|e| transport_error(&verb, &url, e)));
-        super::list_stream::decode_list(Box::pin(body), &context, |item: &[u8]| {
+        let size = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = size.clone();
+        let verb_label = verb.clone();
+        let body = resp.bytes_stream().map(move |r| {
+            if let Ok(chunk) = &r {
+                counted.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+            }
+            r.map_err(|e| transport_error(&verb, &url, e))
+        });
+        let list = super::list_stream::decode_list(Box::pin(body), &context, |item: &[u8]| {
             crate::meta::decode_object(item, strip)
         })
-        .await
+        .await;
+        report::response_size(
+            verb_label.as_str(),
+            &host,
+            size.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        list
     }
 
     /// Sends the request with `watch=true` and decodes the body as events arrive.
@@ -396,8 +456,25 @@ impl Request {
         }
     }
 
-    /// The send loop. Port of Request.request / Request.Watch and withRetry.
-    async fn send(mut self, is_watch: bool) -> Result<(reqwest::Response, Method, String)> {
+    /// The send loop, with the whole-request latency reported as Go's Request.request does
+    /// (not for watches: Go's Watch does not report it).
+    async fn send(self, is_watch: bool) -> Result<(reqwest::Response, Method, String)> {
+        if is_watch {
+            return self.send_attempts(true).await;
+        }
+        let start = tokio::time::Instant::now();
+        let verb = self.verb.clone();
+        let template = self.url_template();
+        let out = self.send_attempts(false).await;
+        report::request_latency(verb.as_str(), &template, start.elapsed());
+        out
+    }
+
+    /// The attempts. Port of Request.request / Request.Watch and withRetry.
+    async fn send_attempts(
+        mut self,
+        is_watch: bool,
+    ) -> Result<(reqwest::Response, Method, String)> {
         if let Some(e) = self.err.take() {
             return Err(e);
         }
@@ -406,9 +483,12 @@ impl Request {
         url_no_query.set_query(None);
         let url_str = url_no_query.to_string();
         let inner = self.client.inner.clone();
+        let template = self.url_template();
+        let host = inner.metrics_host.as_str();
         // Go throttles the first attempt of ordinary requests only.
         if !is_watch && let Some(l) = &inner.limiter {
-            l.throttle(self.verb.as_str(), &url_str, None).await;
+            let waited = l.throttle(self.verb.as_str(), &url_str, None).await;
+            report::rate_limiter_latency(self.verb.as_str(), &template, waited);
         }
         let retryable = if is_watch {
             retryable_for_watch
@@ -419,9 +499,12 @@ impl Request {
         let mut reauthenticated = false;
         let timeout = self.timeout.or(inner.timeout);
         loop {
-            retry
+            if let Some(waited) = retry
                 .before(inner.limiter.as_deref(), &self.verb, &url_str)
-                .await;
+                .await
+            {
+                report::rate_limiter_latency(self.verb.as_str(), &template, waited);
+            }
             let mut rb = inner.http.request(self.verb.clone(), url.clone());
             for (k, v) in &self.headers {
                 rb = rb.header(k, v);
@@ -431,6 +514,12 @@ impl Request {
                 rb = rb.header(CONTENT_TYPE, ct).body(b.clone());
             }
             let (rb, used) = self.client.authorize(rb).await?;
+            // Go observes the request body's length on every attempt (0 without a body).
+            report::request_size(
+                self.verb.as_str(),
+                host,
+                self.body.as_ref().map_or(0, Bytes::len),
+            );
             let sent: std::result::Result<reqwest::Response, Sent> = match timeout {
                 Some(t) => match tokio::time::timeout(t, rb.send()).await {
                     Ok(r) => r.map_err(Sent::Reqwest),
@@ -448,6 +537,11 @@ impl Request {
                     source: format!("no response headers within {timeout:?}").into(),
                 }),
             };
+            retry.after(
+                self.verb.as_str(),
+                host,
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+            );
             match sent {
                 Ok(resp) if resp.status().is_success() => return Ok((resp, self.verb, url_str)),
                 Ok(resp) => {
@@ -472,6 +566,10 @@ impl Request {
                     }
                     let ra_secs = ra.and_then(|s| s.trim().parse::<u64>().ok());
                     let body = resp.bytes().await.unwrap_or_default();
+                    // Go's Do reports the size of an error response that has a body.
+                    if !body.is_empty() {
+                        report::response_size(self.verb.as_str(), host, body.len());
+                    }
                     return Err(error_from_body(status, ra_secs, &body, self.verb.as_str()));
                 }
                 Err(err) => {

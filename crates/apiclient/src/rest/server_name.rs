@@ -1,6 +1,6 @@
 //! Port of the SNI half of client-go's `rest.TLSClientConfig.ServerName` (kubeconfig
 //! `tls-server-name`), which `transport/transport.go` (TLSConfigFor) copies into Go's
-//! `tls.Config.ServerName`.
+//! `tls.Config.ServerName` (an IP address is never sent as SNI: Go's `hostnameInSNI`).
 //!
 //! In Go that one field names both the SNI the client sends and the name the server's
 //! certificate is checked against, while the TCP connection still goes to the URL's host.

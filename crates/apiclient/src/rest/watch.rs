@@ -75,7 +75,8 @@ impl<T: DeserializeOwned> WatchStream<T> {
     }
 
     /// Decodes the body as protobuf watch frames (port of the protobuf streaming serializer
-    /// with `framer.NewLengthDelimitedFrameReader`) instead of JSON lines.
+    /// with `framer.NewLengthDelimitedFrameReader`, which Go wires as `streaming.NewDecoder`
+    /// inside `restclientwatch.NewDecoder`) instead of JSON lines.
     #[must_use]
     pub fn protobuf(mut self, target: ProtobufTarget<T>) -> Self {
         self.protobuf = Some((target, LengthDelimitedFrames::new()));

@@ -11,14 +11,14 @@
 //! - every retry (not the first attempt) sleeps for the Retry-After and then passes through
 //!   the client's rate limiter ([`WithRetry::before`]).
 //!
-//! Data flow: the request loop calls `before()` → sends → calls `is_next_retry()` with the
-//! outcome; `true` loops, `false` hands the outcome to the caller. The struct is a small
+//! Data flow: the request loop calls `before()` → sends → `after()` (which counts the
+//! attempt in [`crate::metrics`]) → `is_next_retry()` with the outcome; `true` loops, `false` hands the outcome to the caller. The struct is a small
 //! state machine (`attempts`, `retry_after`) with no I/O of its own except the sleep, which
 //! goes through `tokio::time` so paused-clock tests see exact waits.
 
 use std::time::Duration;
 
-use reqwest::Method;
+use crate::http::Method;
 
 use crate::error::{Error, TransportKind};
 use crate::flowcontrol::RateLimiter;
@@ -70,7 +70,8 @@ pub fn check_wait(status: u16, retry_after: Option<&str>) -> Option<u64> {
     Some(u64::try_from(secs).unwrap_or(0))
 }
 
-/// Go's request(): retry transport errors only for GET, and only on reset or unexpected EOF.
+/// Go's request() `IsRetryableFn`: retry transport errors only for GET, and only on reset or
+/// unexpected EOF.
 pub fn retryable_for_request(verb: &Method, err: &Error) -> bool {
     *verb == Method::GET
         && (err.is_transport(TransportKind::ConnectionReset)
@@ -145,19 +146,34 @@ impl WithRetry {
     }
 
     /// Before an attempt: nothing for the first one; for a retry, sleep the Retry-After and
-    /// pass the rate limiter. Port of withRetry.Before.
+    /// pass the rate limiter. Returns how long the rate limiter held the retry (`None` when
+    /// it was not consulted), for [`crate::metrics`]' `RateLimiterLatency`. Port of
+    /// withRetry.Before.
     ///
     /// # Cancel safety
     /// Cancel-safe: dropping it mid-sleep or mid-throttle makes no request.
-    pub async fn before(&self, limiter: Option<&RateLimiter>, verb: &Method, url: &str) {
-        let Some(ra) = &self.retry_after else { return };
+    pub async fn before(
+        &self,
+        limiter: Option<&RateLimiter>,
+        verb: &Method,
+        url: &str,
+    ) -> Option<Duration> {
+        let ra = self.retry_after.as_ref()?;
         if !ra.wait.is_zero() {
             tracing::debug!(attempt = ra.attempt, wait = ?ra.wait, %verb, url, "retrying after Retry-After");
             tokio::time::sleep(ra.wait).await;
         }
-        if let Some(l) = limiter {
-            l.throttle(verb.as_str(), url, Some(&ra.reason)).await;
+        match limiter {
+            Some(l) => Some(l.throttle(verb.as_str(), url, Some(&ra.reason)).await),
+            None => None,
         }
+    }
+
+    /// After an attempt: counts it in [`crate::metrics`]' `RequestResult`, and in
+    /// `RequestRetry` when it was a retry. `status` is `None` when no response came
+    /// (the code label is then `<error>`). Port of withRetry.After.
+    pub fn after(&self, method: &str, host: &str, status: Option<u16>) {
+        crate::metrics::report::attempt(status, method, host, self.attempts > 0);
     }
 }
 

@@ -40,7 +40,7 @@ pub enum Error {
     Api(Box<StatusError>),
     /// The request never got a complete response: connect failure, reset, EOF, timeout.
     /// GETs are retried on reset/EOF by `with_retry`; other verbs are not.
-    #[error("{verb} {url}: {kind}: {}", chain(source.as_ref()))]
+    #[error("{verb} {url}: {kind}")]
     Transport {
         /// HTTP verb.
         verb: String,
@@ -53,7 +53,7 @@ pub enum Error {
         source: BoxError,
     },
     /// TLS setup failed (bad CA, certificate or key). Not retryable.
-    #[error("TLS: {context}: {}", chain(source.as_ref()))]
+    #[error("TLS: {context}")]
     Tls {
         /// What was being loaded.
         context: String,
@@ -62,7 +62,7 @@ pub enum Error {
         source: BoxError,
     },
     /// A body or watch line could not be decoded. Not retryable: the same bytes fail again.
-    #[error("decode {context}: {source}")]
+    #[error("decode {context}")]
     Decode {
         /// What was being decoded (type and request).
         context: String,
@@ -71,7 +71,7 @@ pub enum Error {
         source: serde_json::Error,
     },
     /// A protobuf body or watch frame could not be decoded. Not retryable.
-    #[error("decode {context}: {source}")]
+    #[error("decode {context}")]
     DecodeProtobuf {
         /// What was being decoded (type and request).
         context: String,
@@ -98,9 +98,13 @@ pub enum Error {
     InvalidRequest(String),
 }
 
-/// The error and its sources, joined with ": ", skipping repeats (io::Error wrappers repeat
-/// their inner message).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+/// The error and its sources, joined with ": " as Go's wrapped errors print (`%v` of an error
+/// made with `fmt.Errorf("...: %w", err)`), skipping a cause whose text is already there (some
+/// wrappers, io::Error's among them, repeat their inner message).
+///
+/// Differs from Go: a Rust error's `Display` leaves its cause to `source()` (so anyhow/eyre do
+/// not print it twice), so log lines use this to show the whole story in one field.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -496,6 +500,34 @@ impl Error {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    #[test]
+    fn no_display_repeats_its_source_and_the_chain_shows_every_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let errs = [
+            Error::Transport {
+                verb: "GET".into(),
+                url: "https://h/api".into(),
+                kind: TransportKind::Connect,
+                source: Box::new(io),
+            },
+            Error::Tls {
+                context: "CA file".into(),
+                source: "inner cause".into(),
+            },
+            Error::decode("Pod", serde_json::from_str::<u8>("x").unwrap_err()),
+        ];
+        for e in errs {
+            let src = std::error::Error::source(&e).unwrap().to_string();
+            assert!(!e.to_string().contains(&src), "{e}");
+            let chain = error_chain(&e);
+            assert!(
+                chain.starts_with(&e.to_string()) && chain.ends_with(&src),
+                "{chain}"
+            );
+            assert_eq!(chain.matches(&src).count(), 1, "{chain}");
+        }
+    }
+
     use super::*;
 
     fn api(reason: &str, code: i32) -> Error {
