@@ -19,6 +19,8 @@
 
 use std::time::Duration;
 
+use apimachinery::util::sync::RwLockExt;
+
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -27,7 +29,7 @@ use serde_json::{Value, json};
 use crate::body::{self, Body};
 use crate::faults::{FaultMatch, Faults};
 use crate::resources::CustomResource;
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::status::ApiError;
 use crate::verb::Verb;
 
@@ -170,10 +172,6 @@ async fn register(shared: &Shared, req: Request<Incoming>) -> Result<Response<Bo
         plural: field("plural")?,
         namespaced: v.get("namespaced").and_then(Value::as_bool).unwrap_or(true),
     };
-    shared
-        .registry
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .register(&crd);
+    shared.registry.write_unpoisoned().register(&crd);
     Ok(ok())
 }

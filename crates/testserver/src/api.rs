@@ -9,25 +9,30 @@
 
 use std::sync::Arc;
 
+use apimachinery::util::sync::RwLockExt;
+
 use bytes::Bytes;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::Value;
 
+use crate::authn::{self, ANONYMOUS, Authn};
 use crate::body::{self, Body};
 use crate::compression;
 use crate::discovery;
+use crate::event_conversion;
 use crate::field_validation;
 use crate::list;
+use crate::list_options_validation;
 use crate::negotiate::{self, Format, Input};
 use crate::objects::{self, Part, Scope};
 use crate::openapi;
 use crate::patch::PatchType;
 use crate::query::ListOptions;
 use crate::router::{self, ResourceRequest, Route};
-use crate::server::{ConnInfo, Shared};
+use crate::state::{ConnInfo, Shared};
 use crate::status::ApiError;
 use crate::table;
 use crate::verb::Verb;
@@ -43,10 +48,20 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
     conn: ConnInfo,
 ) -> Response<Body> {
-    let path = req.uri().path().to_owned();
+    // Go's `URL.Path` is the decoded path; a bad escape is a 400 before any handler runs.
+    let path = match router::decode_path(req.uri().path()) {
+        Ok(path) => path,
+        Err(e) => return body::error(&ApiError::bad_request(e.to_string())),
+    };
     if shared.config.admin_endpoint && path.starts_with("/testserver/") {
-        if !authorized(&shared, &req, conn) {
-            return body::error(&ApiError::unauthorized());
+        match authn::authenticate(&shared.config, req.headers(), conn) {
+            Authn::User => {}
+            Authn::Rejected => return body::error(&ApiError::unauthorized()),
+            Authn::Anonymous => {
+                let denied =
+                    authn::forbidden(ANONYMOUS, req.method(), &path, &Route::NotFound, None);
+                return body::error(&denied);
+            }
         }
         return crate::admin::handle(&shared, req).await;
     }
@@ -69,7 +84,7 @@ async fn api_request(
     path: String,
 ) -> (Option<Verb>, Response<Body>) {
     let route = {
-        let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
+        let registry = shared.registry.read_unpoisoned();
         router::route(&registry, &path)
     };
     let watch_param = req.uri().query().is_some_and(|q| {
@@ -80,6 +95,10 @@ async fn api_request(
         _ => (None, String::new()),
     };
     shared.counters.record(verb, &resource);
+    if let (Route::Resource(r), Some(verb)) = (&route, verb) {
+        let info = crate::request_info::RequestInfo::new(r, verb, req.uri().query());
+        shared.counters.log(info);
+    }
     tracing::debug!(method = %req.method(), %path, verb = ?verb, "request");
     let negotiated = match &route {
         Route::Resource(r) => {
@@ -90,8 +109,14 @@ async fn api_request(
     };
     // Errors go out in the negotiated format; a failed negotiation's own 406 in JSON.
     let errors = negotiated.as_ref().map_or(Format::Json, |f| f.for_errors());
-    if !authorized(&shared, &req, conn) {
-        return (verb, body::error_as(&ApiError::unauthorized(), errors));
+    match authn::authenticate(&shared.config, req.headers(), conn) {
+        Authn::User => {}
+        Authn::Rejected => return (verb, body::error_as(&ApiError::unauthorized(), errors)),
+        Authn::Anonymous if authn::anonymous_allowed(req.method(), &path) => {}
+        Authn::Anonymous => {
+            let denied = authn::forbidden(ANONYMOUS, req.method(), &path, &route, verb);
+            return (verb, body::error_as(&denied, errors));
+        }
     }
     let latency = shared.faults.latency();
     if !latency.is_zero() {
@@ -106,7 +131,20 @@ async fn api_request(
     };
     let result = match route {
         Route::Resource(r) => match verb {
-            Some(verb) => resource_request(&shared, req, r, verb, format).await,
+            Some(verb) => {
+                // The namespace a write may let finish terminating (see `finalize_namespace`).
+                let namespace = match (&r.namespace, r.res.kind.as_str(), r.res.group.is_empty()) {
+                    (Some(ns), _, _) => Some(ns.clone()),
+                    (None, "Namespace", true) => r.name.clone(),
+                    _ => None,
+                };
+                let result = resource_request(&shared, req, r, verb, format).await;
+                let writes = !matches!(verb, Verb::Get | Verb::List | Verb::Watch);
+                if let (true, true, Some(ns)) = (writes, result.is_ok(), namespace) {
+                    objects::finalize_namespace(&shared.store, &ns);
+                }
+                result
+            }
             None => Err(ApiError::method_not_allowed(req.method().as_str())),
         },
         Route::OpenApiV2 | Route::OpenApiV3Index | Route::OpenApiV3(_)
@@ -114,44 +152,72 @@ async fn api_request(
         {
             Ok(openapi_request(&shared, &req, route))
         }
-        other if req.method() == Method::GET => discovery_request(&shared, other),
+        other if req.method() == Method::GET => {
+            let verbose = req
+                .uri()
+                .query()
+                .is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "verbose"));
+            discovery_request(&shared, other, verbose)
+        }
         _ => Err(ApiError::method_not_allowed(req.method().as_str())),
     };
     (verb, result.unwrap_or_else(|e| body::error_as(&e, errors)))
 }
 
-fn authorized(shared: &Shared, req: &Request<Incoming>, conn: ConnInfo) -> bool {
-    let config = &shared.config;
-    if config.bearer_token.is_none() && !config.client_cert_auth {
-        return true;
-    }
-    if config.client_cert_auth && conn.client_cert {
-        return true;
-    }
-    let presented = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    matches!((presented, &config.bearer_token), (Some(p), Some(t)) if p.trim() == t)
-}
-
 fn openapi_request(shared: &Shared, req: &Request<Incoming>, route: Route) -> Response<Body> {
-    let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
+    let registry = shared.registry.read_unpoisoned();
     let headers = req.headers();
+    let crds = shared
+        .store
+        .snapshot(
+            "apiextensions.k8s.io/customresourcedefinitions",
+            None,
+            None,
+            None,
+        )
+        .map(|s| s.items)
+        .unwrap_or_default();
     match route {
-        Route::OpenApiV3Index => openapi::v3_index(&registry, headers),
-        Route::OpenApiV3(gv) => openapi::v3_document(&registry, &gv, req.uri().query(), headers),
-        _ => openapi::v2_document(headers),
+        Route::OpenApiV3Index => openapi::v3_index(&registry, &crds, headers),
+        Route::OpenApiV3(gv) => {
+            openapi::v3_document(&registry, &crds, &gv, req.uri().query(), headers)
+        }
+        _ => openapi::v2_document(&crds, headers),
     }
 }
 
-fn discovery_request(shared: &Shared, route: Route) -> Result<Response<Body>, ApiError> {
-    let registry = shared.registry.read().unwrap_or_else(|e| e.into_inner());
+/// The checks a health endpoint lists with `?verbose`; all pass.
+const HEALTH_CHECKS: [&str; 3] = ["ping", "log", "etcd"];
+
+/// The body of a health endpoint: `ok`, or with `?verbose` one `[+]<check> ok` line per check
+/// and `<endpoint> check passed`, as `healthz.handleRootHealth` writes them. Differs from Go:
+/// only the ping, log and etcd checks are listed (the server has no post-start hooks).
+fn health_text(endpoint: &str, check: Option<&str>, verbose: bool) -> String {
+    match (check, verbose) {
+        (Some(check), true) => format!("[+]{check} ok\n{endpoint} check passed\n"),
+        (None, true) => {
+            let mut out: String = HEALTH_CHECKS
+                .iter()
+                .map(|c| format!("[+]{c} ok\n"))
+                .collect();
+            out.push_str(&format!("{endpoint} check passed\n"));
+            out
+        }
+        (_, false) => "ok".to_owned(),
+    }
+}
+
+fn discovery_request(
+    shared: &Shared,
+    route: Route,
+    verbose: bool,
+) -> Result<Response<Body>, ApiError> {
+    let registry = shared.registry.read_unpoisoned();
     let doc = match route {
         Route::Version => discovery::version(),
-        Route::Health => {
-            let mut resp = body::response(200, body::full("ok"));
+        Route::Health { endpoint, check } => {
+            let text = health_text(&endpoint, check.as_deref(), verbose);
+            let mut resp = body::response(200, body::full(text));
             resp.headers_mut().insert(
                 CONTENT_TYPE,
                 http::HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -223,12 +289,12 @@ async fn read_object(
     shared: &Shared,
     req: Request<Incoming>,
     protobuf: bool,
-) -> Result<Value, ApiError> {
+) -> Result<(Value, Option<Bytes>), ApiError> {
     let input = negotiate::input(&content_type(&req), protobuf)?;
     let bytes = read_body(shared, req).await?;
     match input {
-        Input::Json => parse_json(&bytes),
-        Input::Protobuf => crate::protobuf::decode_body(&bytes),
+        Input::Json => parse_json(&bytes).map(|v| (v, Some(bytes))),
+        Input::Protobuf => crate::protobuf::decode_body(&bytes).map(|v| (v, None)),
     }
 }
 
@@ -247,7 +313,20 @@ async fn resource_request(
     verb: Verb,
     format: Format,
 ) -> Result<Response<Body>, ApiError> {
-    let opts = ListOptions::parse(req.uri().query(), Some(&r.res))?;
+    let mut opts = ListOptions::parse(req.uri().query(), Some(&r.res))?;
+    if matches!(verb, Verb::List | Verb::Watch | Verb::DeleteCollection) {
+        // A `/watch/` path is a watch whatever the query says.
+        opts.watch |= verb == Verb::Watch;
+        list_options_validation::validate_list_options(&opts)?;
+    }
+    match verb {
+        Verb::Create => opts.validate_dry_run("CreateOptions", &[])?,
+        Verb::Update => opts.validate_dry_run("UpdateOptions", &[])?,
+        Verb::Patch => opts.validate_dry_run("PatchOptions", &[])?,
+        // DeleteOptions may also carry dryRun in the body: checked once it is read.
+        _ => {}
+    }
+    let validation = field_validation::Directive::from_query(req.uri().query());
     let table = format == Format::Table;
     let protobuf = r.res.has_protobuf();
     let scope = Scope {
@@ -265,16 +344,36 @@ async fn resource_request(
     if r.subresource.as_deref() == Some("scale") {
         return scale_request(shared, req, scope, &name, verb, format).await;
     }
+    if r.res.create_only {
+        if verb != Verb::Create {
+            return Err(ApiError::method_not_allowed(verb.as_str()));
+        }
+        let (value, _) = read_object(shared, req, protobuf).await?;
+        let reviewed = crate::authorization::review(&r.res, value)?;
+        return Ok(body::object(201, &reviewed, format.for_errors()));
+    }
     match verb {
         Verb::Get => {
             let obj = objects::get(store, scope, &name)?;
             if table {
+                let obj = event_conversion::view(&r.res, &obj);
                 return Ok(body::json(200, &table::object_table(&r.res, &obj)));
             }
-            Ok(body::stored_as(200, &obj, format))
+            Ok(body::stored_as(
+                200,
+                &event_conversion::view(&r.res, &obj),
+                format,
+            ))
         }
         Verb::List => {
-            let page = list::list(store, scope, &opts)?;
+            let mut page = list::list(store, scope, &opts)?;
+            if event_conversion::converts(&r.res) {
+                page.items = page
+                    .items
+                    .iter()
+                    .map(|o| event_conversion::view(&r.res, o))
+                    .collect();
+            }
             if table {
                 return Ok(body::json(
                     200,
@@ -311,42 +410,46 @@ async fn resource_request(
                 control: shared.control.subscribe(),
                 shutdown: shared.shutdown.clone(),
                 tracker: &shared.tracker,
+                live: shared.counters.live_watch(),
             };
             let res = Arc::clone(&r.res);
             watch::start(env, res, r.namespace.clone(), opts, format)
         }
         Verb::Create => {
-            let value = read_object(shared, req, protobuf).await?;
-            if opts.strict_fields {
-                field_validation::check_strict(&r.res, &value)?;
-            }
+            let (value, raw) = read_object(shared, req, protobuf).await?;
+            let warnings = field_validation::check(&r.res, validation, &raw.unwrap_or_default())?;
             let obj = objects::create(store, scope, value)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::stored_as(201, &obj, format))
+            Ok(field_validation::with_warnings(
+                body::stored_as(201, &event_conversion::view(&r.res, &obj), format),
+                &warnings,
+            ))
         }
         Verb::Update => {
-            let value = read_object(shared, req, protobuf).await?;
-            if opts.strict_fields {
-                field_validation::check_strict(&r.res, &value)?;
-            }
+            let (value, raw) = read_object(shared, req, protobuf).await?;
+            let warnings = field_validation::check(&r.res, validation, &raw.unwrap_or_default())?;
             let obj = objects::update(store, scope, &name, value, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::stored_as(200, &obj, format))
+            Ok(field_validation::with_warnings(
+                body::stored_as(200, &event_conversion::view(&r.res, &obj), format),
+                &warnings,
+            ))
         }
         Verb::Patch => {
             let ct = content_type(&req);
             let kind = PatchType::from_content_type(&ct)
                 .ok_or_else(|| ApiError::unsupported_media_type(&ct))?;
             let bytes = read_body(shared, req).await?;
-            if opts.strict_fields && kind != PatchType::Json {
-                field_validation::check_strict(&r.res, &crate::patch::parse(&bytes)?)?;
-            }
+            let warnings = match kind {
+                PatchType::Json => Vec::new(),
+                _ => field_validation::check(&r.res, validation, &bytes)?,
+            };
             let (obj, created) = objects::patch(store, scope, &name, kind, &bytes, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
-            Ok(body::stored_as(
-                if created { 201 } else { 200 },
-                &obj,
-                format,
+            let code = if created { 201 } else { 200 };
+            Ok(field_validation::with_warnings(
+                body::stored_as(code, &event_conversion::view(&r.res, &obj), format),
+                &warnings,
             ))
         }
         Verb::Delete | Verb::DeleteCollection => {
@@ -361,11 +464,18 @@ async fn resource_request(
                 Some(parse_json(&bytes)?)
             };
             // kubectl sends `--dry-run=server` for deletes in the DeleteOptions body.
-            let body_dry_run = options
+            let body_dry_run: Vec<String> = options
                 .as_ref()
                 .and_then(|o| o.get("dryRun"))
                 .and_then(Value::as_array)
-                .is_some_and(|d| d.iter().any(|v| v == "All"));
+                .map(|d| {
+                    d.iter()
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            opts.validate_dry_run("DeleteOptions", &body_dry_run)?;
+            let body_dry_run = !body_dry_run.is_empty();
             let scope = Scope {
                 dry_run: scope.dry_run || body_dry_run,
                 ..scope
@@ -405,7 +515,7 @@ async fn scale_request(
             format,
         )),
         Verb::Update => {
-            let wanted = read_object(shared, req, scope.res.has_protobuf()).await?;
+            let (wanted, _) = read_object(shared, req, scope.res.has_protobuf()).await?;
             let out = objects::update_scale(store, scope, name, |_| Ok(wanted))?;
             Ok(body::object(200, &out, format))
         }

@@ -96,7 +96,7 @@ pub(crate) fn object(code: u16, value: &Value, format: Format) -> Response<Body>
 /// A stored object in `format`, from its cached JSON or protobuf message.
 pub(crate) fn stored_as(code: u16, object: &StoredObject, format: Format) -> Response<Body> {
     if format == Format::Protobuf {
-        match protobuf::stored_body(object) {
+        match object.protobuf_body() {
             Some(Ok(bytes)) => return protobuf_response(code, bytes),
             Some(Err(e)) => return encode_failure(e),
             None => {}

@@ -2,7 +2,8 @@
 //!
 //! Port of apiserver `endpoints/handlers/responsewriters/writers.go` (`deferredResponseWriter`,
 //! `defaultGzipThresholdBytes`) and `responsewriters/compression.go`
-//! (`ContentEncodingSupported`, `gzipContentEncodingLevel`).
+//! (`ContentEncodingSupported`, `responseContentEncodingSupported`, `gzipContentEncodingLevel`);
+//! Go's `deferredResponseWriter` picks gzip or identity at the first write (`unbufferedWrite`).
 //!
 //! Data flow: `api::handle` builds a response as usual, then, for every verb but WATCH and only
 //! when the request's `Accept-Encoding` lists `gzip`, hands it to [`negotiate`]:

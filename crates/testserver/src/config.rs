@@ -58,7 +58,7 @@ pub struct Config {
     pub watch_buffer: usize,
     /// Largest accepted request body; larger ones get 413.
     pub max_body_bytes: usize,
-    /// Serve the `/testserver/...` admin endpoints (see [`crate::admin`]). Default on.
+    /// Serve the `/testserver/...` admin endpoints (see the `admin` module). Default on.
     pub admin_endpoint: bool,
     /// Subject alternative names of the serving certificate (DNS names or IP addresses).
     /// Default `localhost`, `127.0.0.1`, `::1`; replace them to test a client's

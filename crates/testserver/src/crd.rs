@@ -5,11 +5,12 @@
 //! Differs from Go: established at once, schemas are not validated or pruned, and deleting a
 //! CRD leaves its resource served (its objects stay too).
 
+use apimachinery::util::sync::RwLockExt;
 use serde_json::Value;
 
 use crate::objects::Scope;
 use crate::resources::CustomResource;
-use crate::server::Shared;
+use crate::state::Shared;
 
 /// The custom resources a CRD object defines (one per served version).
 pub(crate) fn custom_resources(crd: &Value) -> Vec<CustomResource> {
@@ -53,7 +54,7 @@ pub(crate) fn serve_if_crd(shared: &Shared, scope: Scope<'_>, object: &Value) {
     if defined.is_empty() {
         return;
     }
-    let mut registry = shared.registry.write().unwrap_or_else(|e| e.into_inner());
+    let mut registry = shared.registry.write_unpoisoned();
     for crd in &defined {
         tracing::info!(group = %crd.group, version = %crd.version, plural = %crd.plural, "serving custom resource");
         registry.register(crd);

@@ -94,7 +94,7 @@ pub(crate) fn resources(registry: &Registry, group: &str, version: &str) -> Opti
             "singularName": r.singular,
             "namespaced": r.namespaced,
             "kind": r.kind,
-            "verbs": VERBS,
+            "verbs": if r.create_only { &["create"][..] } else { &VERBS[..] },
         });
         if !r.short_names.is_empty() {
             doc["shortNames"] = json!(r.short_names);
@@ -155,7 +155,7 @@ mod tests {
         assert!(
             groups(&reg)["groups"]
                 .as_array()
-                .is_some_and(|g| g.len() == 4)
+                .is_some_and(|g| g.len() == 6)
         );
     }
 }

@@ -2,7 +2,7 @@
 //! simulated restarts.
 //!
 //! Tests hold a [`Faults`] handle from [`TestServer::faults`](crate::TestServer::faults); the
-//! binary exposes the same operations over HTTP (see [`crate::admin`]).
+//! binary exposes the same operations over HTTP (the `admin` module).
 //!
 //! # Examples
 //!
@@ -16,90 +16,14 @@
 //! # Ok(()) }
 //! ```
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::server::Shared;
-use crate::status::ApiError;
-use crate::verb::Verb;
+use apimachinery::util::sync::MutexExt;
+
+pub use crate::fault_match::FaultMatch;
+use crate::state::{Rule, Shared};
 use crate::watch::WatchControl;
-
-/// Which requests a fault (or a request counter) applies to; `None` fields match anything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FaultMatch {
-    /// The verb, or any.
-    pub verb: Option<Verb>,
-    /// The resource's plural name (`pods`), or any. Non-resource requests (discovery, health)
-    /// have the resource `""` and no verb.
-    pub resource: Option<String>,
-}
-
-impl FaultMatch {
-    /// Matches every request.
-    pub fn any() -> Self {
-        Self::default()
-    }
-
-    /// Matches requests with `verb` on any resource.
-    pub fn verb(verb: Verb) -> Self {
-        FaultMatch {
-            verb: Some(verb),
-            resource: None,
-        }
-    }
-
-    /// Restricts the match to one resource (plural name, e.g. `pods`).
-    #[must_use]
-    pub fn resource(mut self, resource: impl Into<String>) -> Self {
-        self.resource = Some(resource.into());
-        self
-    }
-
-    /// Whether a request with this verb and resource matches.
-    pub fn matches(&self, verb: Option<Verb>, resource: &str) -> bool {
-        self.verb.is_none_or(|v| Some(v) == verb)
-            && self.resource.as_deref().is_none_or(|r| r == resource)
-    }
-}
-
-/// A pending "fail the next N matching requests" rule.
-#[derive(Debug)]
-struct Rule {
-    remaining: usize,
-    matcher: FaultMatch,
-    status: u16,
-    retry_after: Option<u32>,
-}
-
-/// The fault state the request path consults.
-#[derive(Debug, Default)]
-pub(crate) struct FaultState {
-    /// Rules in the order added; a rule is dropped when `remaining` reaches zero.
-    rules: Mutex<Vec<Rule>>,
-    latency: Mutex<Duration>,
-}
-
-impl FaultState {
-    /// If a rule matches, uses one of its failures and returns the error to answer with.
-    pub fn take(&self, verb: Option<Verb>, resource: &str) -> Option<ApiError> {
-        let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
-        let idx = rules
-            .iter()
-            .position(|r| r.matcher.matches(verb, resource))?;
-        let rule = &mut rules[idx];
-        rule.remaining -= 1;
-        let err = ApiError::injected(rule.status, rule.retry_after);
-        if rule.remaining == 0 {
-            rules.remove(idx);
-        }
-        Some(err)
-    }
-
-    /// The latency added to every request.
-    pub fn latency(&self) -> Duration {
-        *self.latency.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
 
 /// A handle to inject faults into a running server. Cheap to clone.
 #[derive(Clone)]
@@ -126,12 +50,7 @@ impl Faults {
         if count == 0 {
             return;
         }
-        let mut rules = self
-            .shared
-            .faults
-            .rules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut rules = self.shared.faults.rules.lock_unpoisoned();
         rules.push(Rule {
             remaining: count,
             matcher,
@@ -152,12 +71,7 @@ impl Faults {
 
     /// Delays every request by `latency` (zero to stop).
     pub fn set_latency(&self, latency: Duration) {
-        *self
-            .shared
-            .faults
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = latency;
+        *self.shared.faults.latency.lock_unpoisoned() = latency;
     }
 
     /// Compacts history: lists and watches at older resourceVersions, and continue tokens
@@ -176,43 +90,7 @@ impl Faults {
 
     /// Removes pending failure rules and latency.
     pub fn clear(&self) {
-        self.shared
-            .faults
-            .rules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.shared.faults.rules.lock_unpoisoned().clear();
         self.set_latency(Duration::ZERO);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_rule_fails_exactly_its_count_of_matching_requests() {
-        let state = FaultState::default();
-        state
-            .rules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Rule {
-                remaining: 2,
-                matcher: FaultMatch::verb(Verb::List).resource("pods"),
-                status: 503,
-                retry_after: None,
-            });
-        assert!(state.take(Some(Verb::Get), "pods").is_none());
-        assert!(state.take(Some(Verb::List), "configmaps").is_none());
-        assert_eq!(
-            state.take(Some(Verb::List), "pods").map(|e| e.code),
-            Some(503)
-        );
-        assert_eq!(
-            state.take(Some(Verb::List), "pods").map(|e| e.code),
-            Some(503)
-        );
-        assert!(state.take(Some(Verb::List), "pods").is_none());
     }
 }

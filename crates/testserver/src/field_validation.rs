@@ -1,111 +1,190 @@
-//! `fieldValidation=Strict`: unknown fields in a create, update or patch body are rejected,
-//! checked against the kind's schema in the recorded OpenAPI v3 documents ([`crate::openapi`]).
+//! Port of the field validation of apiserver `pkg/endpoints/handlers` (`create.go`,
+//! `update.go`, `patch.go`, `rest.go`'s `addStrictDecodingWarnings`) with the strict decoding
+//! of `sigs.k8s.io/json`: unknown and duplicate fields in a create, update or patch body,
+//! checked against the kind's schema in the recorded OpenAPI v3 documents
+//! ([`crate::openapi`]).
+//!
+//! The `fieldValidation` parameter decides what happens to what is found ([`Directive`]):
+//! `Strict` answers 400 BadRequest, `Deployment in version "v1" cannot be handled as a
+//! Deployment: strict decoding error: unknown field "spec.replicass", duplicate field "x"`;
+//! `Warn` (also the default, as in kube-apiserver 1.32) succeeds with one
+//! `Warning: 299 - "unknown field \"spec.foo\""` header per field; `Ignore` says nothing.
+//! Field paths are written as `sigs.k8s.io/json` writes them
+//! (`spec.template.spec.containers[0].imagee`, map keys included: `data.k`), in the order the
+//! body holds them.
 //!
 //! kubectl 1.32 validates this way: it finds in `/openapi/v3` that the kind's PATCH accepts
-//! `fieldValidation`, skips client-side validation and sends `fieldValidation=Strict`. The
-//! answer is kube-apiserver's: 400 BadRequest, `Deployment in version "v1" cannot be handled as
-//! a Deployment: strict decoding error: unknown field "spec.replicass"`, field paths written as
-//! `sigs.k8s.io/json` writes them (`spec.template.spec.containers[0].imagee`).
+//! `fieldValidation`, skips client-side validation and sends `fieldValidation=Strict`
+//! (`--validate=warn` sends `Warn`) and prints the warnings it gets.
 //!
-//! Differs from Go: custom resources (no recorded schema) are not checked, `Warn` (the default)
-//! sends no warnings, duplicate fields are not detected (the body is parsed first), and patch
-//! bodies are checked as partial objects (keys starting with `$`, strategic-merge directives,
-//! skipped; JSON patches not checked).
+//! Differs from Go: custom resources (no recorded schema) are not checked, unknown fields are
+//! kept in the stored object rather than dropped by decoding into the Go type, patch bodies are
+//! checked as partial objects (keys starting with `$`, strategic-merge directives, skipped;
+//! JSON patches not checked), and protobuf bodies are not checked.
 
+use std::collections::HashSet;
+
+use http::HeaderValue;
+use http::header::WARNING;
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::openapi;
+use crate::body::Body;
+use crate::openapi::{self, kind_schema, resolve};
 use crate::resources::ResourceInfo;
 use crate::status::ApiError;
 
-/// Rejects `object` if it holds fields the schema of `res`'s kind does not declare.
-pub(crate) fn check_strict(res: &ResourceInfo, object: &Value) -> Result<(), ApiError> {
-    let gv_path = if res.group.is_empty() {
-        format!("api/{}", res.version)
-    } else {
-        format!("apis/{}/{}", res.group, res.version)
-    };
-    let Some(doc) = openapi::builtin_v3(&gv_path).and_then(openapi::Document::parsed) else {
-        return Ok(());
-    };
-    let Some(schemas) = doc
-        .pointer("/components/schemas")
-        .and_then(Value::as_object)
-    else {
-        return Ok(());
-    };
-    let Some(schema) = kind_schema(schemas, &res.group, &res.version, &res.kind) else {
-        return Ok(());
-    };
-    let mut unknown = Vec::new();
-    walk(schemas, schema, object, "", &mut unknown, 0);
-    if unknown.is_empty() {
-        return Ok(());
+/// The `fieldValidation` query parameter (`metav1.FieldValidation*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Directive {
+    /// Drop unknown and duplicate fields silently.
+    Ignore,
+    /// Accept the request, with a warning per field: kube-apiserver's default.
+    #[default]
+    Warn,
+    /// Reject the request.
+    Strict,
+}
+
+impl Directive {
+    /// The directive a request's query asks for; absent or unrecognised means `Warn`.
+    pub(crate) fn from_query(query: Option<&str>) -> Self {
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .find(|(k, _)| k == "fieldValidation")
+            .map_or(Directive::Warn, |(_, v)| match v.as_ref() {
+                "Ignore" => Directive::Ignore,
+                "Strict" => Directive::Strict,
+                _ => Directive::Warn,
+            })
     }
-    let fields: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
+}
+
+/// One strict-decoding finding: `unknown field "a.b"` or `duplicate field "a.b"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Finding(String);
+
+/// Checks a JSON body (`raw`) of a create, update or non-JSON-patch patch of `res` under
+/// `directive`; returns the warnings to send.
+///
+/// # Errors
+///
+/// Under `Strict`, a 400 naming every unknown and duplicate field.
+pub(crate) fn check(
+    res: &ResourceInfo,
+    directive: Directive,
+    raw: &[u8],
+) -> Result<Vec<String>, ApiError> {
+    if directive == Directive::Ignore {
+        return Ok(Vec::new());
+    }
+    let findings = findings(res, raw);
+    if findings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let texts: Vec<String> = findings.into_iter().map(|f| f.0).collect();
+    if directive == Directive::Warn {
+        return Ok(texts);
+    }
     Err(ApiError::bad_request(format!(
         "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-        fields.join(", "),
+        texts.join(", "),
         kind = res.kind,
         version = res.version,
     )))
 }
 
-/// The schema whose `x-kubernetes-group-version-kind` names this kind.
-fn kind_schema<'a>(
-    schemas: &'a Map<String, Value>,
-    group: &str,
-    version: &str,
-    kind: &str,
-) -> Option<&'a Value> {
-    schemas.values().find(|s| {
-        s.get("x-kubernetes-group-version-kind")
-            .and_then(Value::as_array)
-            .is_some_and(|gvks| {
-                gvks.iter().any(|g| {
-                    g.get("group").and_then(Value::as_str) == Some(group)
-                        && g.get("version").and_then(Value::as_str) == Some(version)
-                        && g.get("kind").and_then(Value::as_str) == Some(kind)
-                })
-            })
-    })
-}
-
-/// Follows `$ref` and single-element `allOf` (v3's way of adding a default to a reference).
-fn resolve<'a>(schemas: &'a Map<String, Value>, mut schema: &'a Value) -> &'a Value {
-    for _ in 0..8 {
-        if let Some(name) = schema
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"))
-        {
-            match schemas.get(name) {
-                Some(s) => schema = s,
-                None => break,
-            }
-        } else if let Some([only]) = schema
-            .get("allOf")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-        {
-            schema = only;
-        } else {
-            break;
+/// Adds one `Warning: 299 - "<text>"` header per warning (`warning.AddWarning` as the
+/// apiserver's recorder writes it: `net.NewWarningHeader`), identical texts once.
+pub(crate) fn with_warnings(
+    mut resp: http::Response<Body>,
+    warnings: &[String],
+) -> http::Response<Body> {
+    let mut seen = HashSet::new();
+    for w in warnings.iter().filter(|w| seen.insert(w.as_str())) {
+        let quoted = w.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{quoted}\"")) {
+            resp.headers_mut().append(WARNING, v);
         }
     }
-    schema
+    resp
 }
 
-/// Collects the paths of fields in `value` that `schema` does not declare.
+/// The unknown and duplicate fields of `raw`, in body order.
+fn findings(res: &ResourceInfo, raw: &[u8]) -> Vec<Finding> {
+    let Some(schemas) = openapi::builtin_schemas(&res.group, &res.version) else {
+        return Vec::new();
+    };
+    let Some(schema) = kind_schema(schemas, &res.group, &res.version, &res.kind) else {
+        return Vec::new();
+    };
+    let Ok(node) = serde_json::from_slice::<Node>(raw) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk(schemas, schema, &node, "", &mut out, 0);
+    out
+}
+
+/// A JSON document as written: object members in order, duplicates kept.
+enum Node {
+    Object(Vec<(String, Node)>),
+    Array(Vec<Node>),
+    Scalar,
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Node, E> {
+                Ok(Node::Scalar)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Node, E> {
+                Ok(Node::Scalar)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Node, E> {
+                Ok(Node::Scalar)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Node, E> {
+                Ok(Node::Scalar)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Node, E> {
+                Ok(Node::Scalar)
+            }
+            fn visit_unit<E>(self) -> Result<Node, E> {
+                Ok(Node::Scalar)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Node::Array(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut members = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Node>()? {
+                    members.push((k, v));
+                }
+                Ok(Node::Object(members))
+            }
+        }
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+/// Collects, in body order, the fields of `node` that `schema` does not declare and the
+/// members an object repeats.
 fn walk(
     schemas: &Map<String, Value>,
     schema: &Value,
-    value: &Value,
+    node: &Node,
     path: &str,
-    unknown: &mut Vec<String>,
+    out: &mut Vec<Finding>,
     depth: usize,
 ) {
     // Schemas of the built-ins are at most a few dozen levels deep; deeper input is not checked.
@@ -116,11 +195,16 @@ fn walk(
     if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
         return;
     }
-    match value {
-        Value::Object(fields) => {
+    match node {
+        Node::Object(members) => {
             let properties = schema.get("properties").and_then(Value::as_object);
             let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-            for (key, v) in fields {
+            if properties.is_none() && additional.is_none() {
+                // An object without declared fields (RawExtension, FieldsV1, ...).
+                return;
+            }
+            let mut seen = HashSet::new();
+            for (key, v) in members {
                 if key.starts_with('$') {
                     continue;
                 }
@@ -129,25 +213,27 @@ fn walk(
                 } else {
                     format!("{path}.{key}")
                 };
-                match (properties, additional) {
-                    (Some(props), _) => match props.get(key) {
-                        Some(s) => walk(schemas, s, v, &child, unknown, depth + 1),
-                        None => unknown.push(child),
-                    },
-                    (None, Some(s)) => walk(schemas, s, v, &child, unknown, depth + 1),
-                    // An object without declared fields (RawExtension, FieldsV1, ...).
-                    (None, None) => {}
+                if !seen.insert(key.as_str()) {
+                    out.push(Finding(format!("duplicate field \"{child}\"")));
+                }
+                let field = match properties {
+                    Some(props) => props.get(key),
+                    None => additional,
+                };
+                match field {
+                    Some(s) => walk(schemas, s, v, &child, out, depth + 1),
+                    None => out.push(Finding(format!("unknown field \"{child}\""))),
                 }
             }
         }
-        Value::Array(items) => {
+        Node::Array(items) => {
             if let Some(s) = schema.get("items") {
                 for (i, v) in items.iter().enumerate() {
-                    walk(schemas, s, v, &format!("{path}[{i}]"), unknown, depth + 1);
+                    walk(schemas, s, v, &format!("{path}[{i}]"), out, depth + 1);
                 }
             }
         }
-        _ => {}
+        Node::Scalar => {}
     }
 }
 
@@ -172,7 +258,7 @@ mod tests {
                 "template": {"metadata": {"labels": {"app": "web"}},
                     "spec": {"containers": [{"name": "c", "image": "nginx", "imagee": "x",
                         "resources": {"limits": {"cpu": "1"}}}]}}}});
-        let Err(err) = check_strict(&deployments(), &d) else {
+        let Err(err) = check(&deployments(), Directive::Strict, d.to_string().as_bytes()) else {
             panic!("unknown fields were accepted");
         };
         assert_eq!(err.code, 400);
@@ -188,6 +274,9 @@ mod tests {
         let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
             "spec": {"replicas": 2, "$setElementOrder/x": [], "template": {"spec": {
                 "containers": [{"name": "c", "ports": [{"containerPort": 80}]}]}}}});
-        assert!(check_strict(&deployments(), &d).is_ok());
+        assert_eq!(
+            check(&deployments(), Directive::Strict, d.to_string().as_bytes()),
+            Ok(Vec::new())
+        );
     }
 }

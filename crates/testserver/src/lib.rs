@@ -45,17 +45,38 @@
 //! - OpenAPI, from the documents recorded from kube-apiserver 1.32: `/openapi/v2`, the
 //!   `/openapi/v3` index and `/openapi/v3/<group-version>` for the built-in group-versions
 //!   served, with content-hash URLs, ETags, 304s and immutable caching as kube-openapi sends
-//!   them (JSON only; see the `openapi` module). Custom resources have no OpenAPI document.
-//! - `fieldValidation=Strict` on create, update and patch: unknown fields of built-in kinds are
-//!   a 400 `strict decoding error: unknown field "spec.replicass"`, checked against those
-//!   schemas, which is how kubectl 1.32 validates `create -f`/`apply -f` (see the
+//!   them (JSON only; see the `openapi` module). CustomResourceDefinitions add their
+//!   group-version's document to the v3 index (with a content hash) and their definitions to
+//!   v2, as kube-apiserver publishes them, so `kubectl explain` and validated `kubectl apply`
+//!   work for custom resources.
+//! - Field validation on create, update and patch (`fieldValidation`): unknown and duplicate
+//!   fields of built-in kinds are a 400 `strict decoding error: unknown field "spec.replicass",
+//!   duplicate field "data.k"` under `Strict`, one `Warning: 299 - "unknown field \"…\""`
+//!   header each under `Warn` (also the default), and nothing under `Ignore` (see the
 //!   `field_validation` module). `kubectl explain` reads the v3 documents.
 //! - Built-ins: v1 namespaces, pods (with `status`), configmaps, secrets, services, events,
-//!   nodes; apps/v1 deployments (with `status` and `scale`); coordination.k8s.io/v1 leases;
-//!   events.k8s.io/v1 events; apiextensions.k8s.io/v1 CustomResourceDefinitions, whose
+//!   nodes, serviceaccounts; apps/v1 deployments (with `status` and `scale`);
+//!   coordination.k8s.io/v1 leases; events.k8s.io/v1 events (the same objects as the core
+//!   events, converted field by field as kube-apiserver does: `note`↔`message`,
+//!   `regarding`↔`involvedObject`, `deprecatedSource`↔`source`, ...);
+//!   rbac.authorization.k8s.io/v1 roles, rolebindings, clusterroles, clusterrolebindings
+//!   (stored only: nothing is enforced); apiextensions.k8s.io/v1 CustomResourceDefinitions, whose
 //!   creation serves the resource they define (reported `Established` at once); plus custom
 //!   resources from [`TestServer::register_custom_resource`].
-//! - `dryRun=All` on writes: every check runs, nothing is stored.
+//! - `dryRun=All` on writes (query, or a DeleteOptions body): every check runs, the answer is
+//!   what the write would have returned, nothing is stored and watchers see nothing. Any other
+//!   `dryRun` value is a 422 about `CreateOptions.meta.k8s.io` (or `UpdateOptions`,
+//!   `PatchOptions`, `DeleteOptions`), as `ValidateDryRun` reports it.
+//! - authorization.k8s.io/v1 SelfSubjectAccessReview and SelfSubjectRulesReview (create
+//!   only): every authenticated user is the cluster admin, so access is always
+//!   `allowed: true` and the rules are those a `system:masters` member gets
+//!   (`kubectl auth can-i` works).
+//! - Namespace deletion as the API server does it: DELETE answers the Namespace in phase
+//!   `Terminating` (`deletionTimestamp` set, `spec.finalizers: [kubernetes]`); the namespace's
+//!   objects are then deleted (those with finalizers get a `deletionTimestamp` and stay until
+//!   their finalizers go), and when it is empty the namespace goes. Creating into it meanwhile
+//!   is 403 `unable to create new content in namespace x because it is being terminated`.
+//!   Watchers see MODIFIED then DELETED.
 //! - Protobuf, as kube-apiserver 1.32 speaks it, for built-in kinds: a client whose `Accept`
 //!   prefers `application/vnd.kubernetes.protobuf` gets objects, lists, write results and
 //!   `Status` errors in the `k8s\0` envelope, and watches as length-delimited `WatchEvent`
@@ -69,9 +90,12 @@
 //! [`delete`](TestServer::delete) and [`list`](TestServer::list) take API paths and behave as
 //! the HTTP verbs do (watchers see the changes), without counting as requests.
 //! [`TestServer::kubeconfig`] gives a kubeconfig for kubectl or kubeconfig-loading clients.
+//! [`TestServer::requests`] lists every resource request answered, in order, as a
+//! [`RequestInfo`] (verb, group, resource, subresource, namespace, name, as kube-apiserver's
+//! `RequestInfo`), to compare what a client did with the RBAC rules it is deployed with.
 //! - Verbs: get, list, watch (`?watch=1` and `/watch/` paths), create, update, patch (merge,
-//!   JSON patch; strategic merge and server-side apply approximated as merge patches, see
-//!   [`patch`](crate#patches)), delete (finalizers, uid/resourceVersion preconditions),
+//!   JSON patch, strategic merge by the schemas' merge keys with every directive; server-side
+//!   apply approximated as a merge patch, see [`patch`](crate#patches)), delete (finalizers, uid/resourceVersion preconditions),
 //!   deletecollection.
 //!
 //! # Semantics worth knowing
@@ -79,7 +103,18 @@
 //! - resourceVersions are one global counter starting above 100; every write bumps it.
 //! - History is a bounded window of events ([`Config::history_window`]); lists and watches
 //!   older than the window, or than the last [`Faults::compact`]/[`Faults::restart`], get 410.
-//! - Watches without `timeoutSeconds` run until the client leaves or the server stops.
+//! - Watches without `timeoutSeconds` run until the client leaves (the task ends as soon as
+//!   the connection closes; [`TestServer::live_watches`] counts those running) or the server
+//!   stops. A watch at a resourceVersion ahead of the store opens and skips events up to it;
+//!   a watch-list (`sendInitialEvents=true`) there waits up to 3 s, then sends an ERROR event
+//!   with the 504 "Too large resource version" `Status`, as the cacher does.
+//! - Invalid `resourceVersion`/`resourceVersionMatch`/`continue`/`sendInitialEvents`
+//!   combinations are 422 about `ListOptions.meta.k8s.io`, as `ValidateListOptions` reports
+//!   them; errors about non-core resources carry `details.group`.
+//! - Paths are percent-decoded before routing, as Go's `URL.Path` is (`%2F` splits segments).
+//! - With a bearer token or client certificates configured, a request without credentials is
+//!   the anonymous user: `/healthz`, `/livez`, `/readyz` (and `?verbose`) and `/version`
+//!   answer, anything else is 403 `User "system:anonymous" cannot ...`; a wrong token is 401.
 //!   Bookmarks come every [`Config::bookmark_interval`] (default 1 s) and just before a
 //!   timeout; a watcher more than [`Config::watch_buffer`] events behind is closed.
 //! - LIST with `resourceVersion=0` ignores `limit`, like the watch cache.
@@ -90,24 +125,35 @@
 //!
 //! # Patches
 //!
-//! `application/strategic-merge-patch+json` and `application/apply-patch+yaml` are applied as
-//! JSON merge patches (lists replaced, no field ownership); the apply body must be JSON, which
-//! is what kubectl sends. Apply on a missing object creates it (201).
+//! `application/strategic-merge-patch+json` merges lists by the
+//! `x-kubernetes-patch-merge-key`/`x-kubernetes-patch-strategy` of the recorded OpenAPI schemas,
+//! as apimachinery's `strategicpatch` does (`$patch`, `$retainKeys`, `$setElementOrder`,
+//! `$deleteFromPrimitiveList`; malformed patches answer 400/422/500 as the API server does).
+//! `application/apply-patch+yaml` is applied as a JSON merge patch (no field ownership); the
+//! apply body must be JSON, which is what kubectl sends. Apply on a missing object creates it
+//! (201). Tables print the columns of kube-apiserver's printers (wide columns at priority 1)
+//! for pods, configmaps, secrets, services, namespaces, nodes, events, deployments, leases,
+//! serviceaccounts, rolebindings and clusterrolebindings; roles and clusterroles print NAME
+//! and CREATED AT, as apiserver's default table convertor does; other kinds NAME and AGE.
 //!
 //! # Differences from a real API server
 //!
-//! Deletion is immediate (no graceful pod termination; deleting a namespace deletes its
-//! objects at once), `managedFields` are not maintained, core and
-//! `events.k8s.io` events are stored separately, and objects are kept as JSON: protobuf is
+//! Deletion is immediate (no graceful pod termination), the namespace finalizer runs inline
+//! right after each write that touches a terminating namespace (no controller loop),
+//! authorization is not enforced (RBAC objects are only stored), `managedFields` are not
+//! maintained, `events.k8s.io` field selectors are not translated to the core fields, and
+//! objects are kept as JSON: protobuf is
 //! converted at the edge through `api::scheme`. YAML is neither written (an `Accept` of
 //! `application/yaml` is answered in JSON) nor read (YAML bodies get 415); DeleteOptions
 //! bodies may be JSON or protobuf. Field validation knows only the built-in kinds' schemas: custom
-//! resources are never rejected for unknown fields, and `fieldValidation=Warn` (the server's
-//! default) sends no warnings. OpenAPI documents are JSON only: kubectl 1.32 reads v3 as JSON,
+//! resources are never checked for unknown fields, and unknown fields of built-in kinds are
+//! kept in the stored object instead of being dropped. OpenAPI documents are JSON only: kubectl 1.32 reads v3 as JSON,
 //! but a client that accepts only the protobuf form of v2 gets 406.
 
 pub mod admin;
 mod api;
+mod authn;
+mod authorization;
 mod body;
 mod compression;
 mod config;
@@ -116,22 +162,29 @@ mod crd;
 mod defaults;
 mod discovery;
 mod error;
+mod event_conversion;
+mod fault_match;
 mod faults;
 mod field_validation;
 mod list;
+mod list_options_validation;
 mod negotiate;
 mod objects;
 mod openapi;
+mod openapi_builder;
 mod patch;
 mod protobuf;
 mod query;
+mod request_info;
 mod resources;
 mod router;
 mod scale;
 mod selectors;
 mod server;
+mod state;
 mod status;
 mod store;
+mod strategic_merge;
 mod table;
 mod tls;
 mod verb;
@@ -145,6 +198,7 @@ pub use config::{
 pub use counters::RequestCount;
 pub use error::Error;
 pub use faults::{FaultMatch, Faults};
+pub use request_info::RequestInfo;
 pub use resources::CustomResource;
 pub use server::TestServer;
 pub use status::{ApiError, StatusCause};

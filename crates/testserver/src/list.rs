@@ -100,16 +100,6 @@ pub(crate) fn list(
     opts: &ListOptions,
 ) -> Result<ListPage, ApiError> {
     let rv_str = opts.resource_version.as_deref().unwrap_or_default();
-    if opts.rv_match.is_some() && rv_str.is_empty() {
-        return Err(ApiError::bad_request(
-            "resourceVersionMatch is forbidden unless resourceVersion is provided",
-        ));
-    }
-    if opts.rv_match == Some(RvMatch::Exact) && rv_str == "0" {
-        return Err(ApiError::bad_request(
-            "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
-        ));
-    }
     let namespace = if scope.res.namespaced {
         scope.namespace
     } else {

@@ -6,8 +6,10 @@
 //! `creationTimestamp`, `resourceVersion`, `generation` (for kinds that track it), and a name
 //! from `generateName`.
 //!
-//! Differs from the API server: deletion is immediate (no graceful termination of pods, no
-//! namespace `Terminating` phase: deleting a namespace deletes its objects at once); objects
+//! Deleting a namespace puts it in phase `Terminating` (creates into it are 403
+//! `NamespaceTerminating`); [`finalize_namespace`] then deletes its contents and, once they
+//! are gone, the namespace. Differs from the API server: deletion is otherwise immediate (no
+//! graceful termination of pods); objects
 //! with `metadata.finalizers` get a `deletionTimestamp` and stay until an update removes the
 //! last finalizer, as in Go. `managedFields` are not maintained. `dryRun=All` runs the same
 //! transaction on a scratch copy of the store and throws it away.
@@ -17,6 +19,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::defaults::{self, meta_str, with_metadata};
+use crate::event_conversion;
 use crate::patch::{self, PatchType};
 use crate::resources::ResourceInfo;
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -81,6 +84,10 @@ fn into_map(body: Value, res: &ResourceInfo) -> Result<Map<String, Value>, ApiEr
     }
     map.insert("kind".into(), Value::String(res.kind.clone()));
     map.insert("apiVersion".into(), Value::String(api_version));
+    if event_conversion::converts(res) {
+        // Stored as the core Event it is.
+        return Ok(event_conversion::to_core(map));
+    }
     Ok(map)
 }
 
@@ -104,15 +111,83 @@ fn place_in_namespace(scope: Scope<'_>, map: &mut Map<String, Value>) -> Result<
     })
 }
 
-fn check_namespace(txn: &Txn<'_>, scope: Scope<'_>) -> Result<(), ApiError> {
-    if let (true, Some(ns)) = (scope.res.namespaced, scope.namespace)
-        && txn
-            .get(NAMESPACES, &(String::new(), ns.to_owned()))
-            .is_none()
-    {
-        return Err(ApiError::not_found("namespaces", ns));
+/// The namespace of a create must exist and not be terminating: the `NamespaceLifecycle`
+/// admission plugin's checks, with its 404 and 403 `NamespaceTerminating`.
+fn check_namespace(txn: &Txn<'_>, scope: Scope<'_>, name: &str) -> Result<(), ApiError> {
+    let (true, Some(ns)) = (scope.res.namespaced, scope.namespace) else {
+        return Ok(());
+    };
+    match txn.get(NAMESPACES, &(String::new(), ns.to_owned())) {
+        None => Err(ApiError::not_found("", "namespaces", ns)),
+        Some(found) if found.pointer("/metadata/deletionTimestamp").is_some() => {
+            let mut err = ApiError::forbidden(
+                &scope.res.group,
+                &scope.res.plural,
+                name,
+                &format!(
+                    "unable to create new content in namespace {ns} because it is being terminated"
+                ),
+            );
+            if let Some(details) = err.details.as_mut().and_then(Value::as_object_mut) {
+                details.insert(
+                    "causes".into(),
+                    json!([{
+                        "reason": "NamespaceTerminating",
+                        "message": format!("namespace {ns} is being terminated"),
+                        "field": "metadata.namespace",
+                    }]),
+                );
+            }
+            Err(err)
+        }
+        Some(_) => Ok(()),
     }
-    Ok(())
+}
+
+/// Port of the namespace controller's `namespaced_resources_deleter.go` `Delete`, run inline:
+/// if namespace `ns` is terminating, deletes everything in it (objects with finalizers get a
+/// `deletionTimestamp` and stay until their finalizers go), and once it is empty removes the
+/// namespace itself. A no-op for a namespace that is not terminating. Differs from Go: runs
+/// synchronously after each write touching the namespace instead of in a controller loop, so
+/// a test observes the end state without waiting.
+pub(crate) fn finalize_namespace(store: &Store, ns: &str) {
+    store.write(|txn| {
+        let key = (String::new(), ns.to_owned());
+        let terminating = txn
+            .get(NAMESPACES, &key)
+            .is_some_and(|n| n.pointer("/metadata/deletionTimestamp").is_some());
+        if !terminating {
+            return;
+        }
+        let mut left = 0;
+        for resource in txn.resources() {
+            for obj in txn.list(&resource, Some(ns)) {
+                let k = (ns.to_owned(), meta_str(&obj, "name").to_owned());
+                let has_finalizers = obj
+                    .pointer("/metadata/finalizers")
+                    .and_then(Value::as_array)
+                    .is_some_and(|f| !f.is_empty());
+                if !has_finalizers {
+                    txn.remove(&resource, &k);
+                    continue;
+                }
+                left += 1;
+                if obj.pointer("/metadata/deletionTimestamp").is_none() {
+                    let mut marked = obj.value().clone();
+                    if let Some(map) = marked.as_object_mut() {
+                        with_metadata(map, |m| {
+                            m.insert("deletionTimestamp".into(), json!(defaults::now_rfc3339()));
+                            m.insert("deletionGracePeriodSeconds".into(), json!(0));
+                        });
+                    }
+                    txn.put(&resource, k, marked);
+                }
+            }
+        }
+        if left == 0 {
+            txn.remove(&Arc::from(NAMESPACES), &key);
+        }
+    });
 }
 
 /// Creates an object (POST): 201 semantics.
@@ -151,7 +226,7 @@ pub(crate) fn create(
     });
     defaults::apply_defaults(&scope.res.kind, &mut map);
     scope.write(store, |txn| {
-        check_namespace(txn, scope)?;
+        check_namespace(txn, scope, &name)?;
         let mut map = map;
         let name = if name.is_empty() && !generate.is_empty() {
             // Retry a few times on a collision, like the API server's name generator.
@@ -172,11 +247,20 @@ pub(crate) fn create(
         let object = Value::Object(map);
         let causes = defaults::validate(&scope.res.kind, &object);
         if !causes.is_empty() {
-            return Err(ApiError::invalid(&scope.res.kind, &name, &causes));
+            return Err(ApiError::invalid(
+                &scope.res.group,
+                &scope.res.kind,
+                &name,
+                &causes,
+            ));
         }
         let key = scope.key(&name);
         if txn.get(&scope.res.key, &key).is_some() {
-            return Err(ApiError::already_exists(&scope.res.plural, &name));
+            return Err(ApiError::already_exists(
+                &scope.res.group,
+                &scope.res.plural,
+                &name,
+            ));
         }
         Ok(txn.put(&scope.res.key, key, object))
     })
@@ -190,7 +274,7 @@ pub(crate) fn get(
 ) -> Result<Arc<StoredObject>, ApiError> {
     store
         .get(&scope.res.key, &scope.key(name))
-        .ok_or_else(|| ApiError::not_found(&scope.res.plural, name))
+        .ok_or_else(|| ApiError::not_found(&scope.res.group, &scope.res.plural, name))
 }
 
 /// What an update writes: the whole object, or only its `status`.
@@ -227,11 +311,19 @@ pub(crate) fn update(
                 // Leases allow create-on-update, as in coordination's strategy.
                 return create_in_txn(txn, scope, Value::Object(map));
             }
-            return Err(ApiError::not_found(&scope.res.plural, name));
+            return Err(ApiError::not_found(
+                &scope.res.group,
+                &scope.res.plural,
+                name,
+            ));
         };
         let wanted_rv = meta_str(&Value::Object(map.clone()), "resourceVersion").to_owned();
         if !wanted_rv.is_empty() && wanted_rv != meta_str(&existing, "resourceVersion") {
-            return Err(ApiError::conflict(&scope.res.plural, name));
+            return Err(ApiError::conflict(
+                &scope.res.group,
+                &scope.res.plural,
+                name,
+            ));
         }
         write_update(txn, scope, &existing, map, part)
     })
@@ -245,7 +337,8 @@ fn create_in_txn(
     let Value::Object(mut map) = object else {
         return Err(ApiError::bad_request("object expected"));
     };
-    check_namespace(txn, scope)?;
+    let body_name = meta_str(&Value::Object(map.clone()), "name").to_owned();
+    check_namespace(txn, scope, &body_name)?;
     let name = with_metadata(&mut map, |meta| {
         meta.remove("resourceVersion");
         meta.insert("creationTimestamp".into(), json!(defaults::now_rfc3339()));
@@ -262,7 +355,12 @@ fn create_in_txn(
     let object = Value::Object(map);
     let causes = defaults::validate(&scope.res.kind, &object);
     if !causes.is_empty() {
-        return Err(ApiError::invalid(&scope.res.kind, &name, &causes));
+        return Err(ApiError::invalid(
+            &scope.res.group,
+            &scope.res.kind,
+            &name,
+            &causes,
+        ));
     }
     Ok(txn.put(&scope.res.key, scope.key(&name), object))
 }
@@ -358,11 +456,15 @@ pub(crate) fn update_scale(
         let key = scope.key(name);
         let existing = txn
             .get(&scope.res.key, &key)
-            .ok_or_else(|| ApiError::not_found(&scope.res.plural, name))?;
+            .ok_or_else(|| ApiError::not_found(&scope.res.group, &scope.res.plural, name))?;
         let wanted = scale(&crate::scale::view(&existing))?;
         let wanted_rv = meta_str(&wanted, "resourceVersion");
         if !wanted_rv.is_empty() && wanted_rv != meta_str(&existing, "resourceVersion") {
-            return Err(ApiError::conflict(&scope.res.plural, name));
+            return Err(ApiError::conflict(
+                &scope.res.group,
+                &scope.res.plural,
+                name,
+            ));
         }
         let replicas = crate::scale::replicas(&wanted)?;
         let mut map = match existing.value().clone() {
@@ -398,9 +500,18 @@ pub(crate) fn patch(
                 with_metadata(&mut map, |m| m.insert("name".into(), json!(name)));
                 return create_in_txn(txn, scope, Value::Object(map)).map(|o| (o, true));
             }
-            return Err(ApiError::not_found(&scope.res.plural, name));
+            return Err(ApiError::not_found(
+                &scope.res.group,
+                &scope.res.plural,
+                name,
+            ));
         };
-        let patched = patch::apply(kind, &existing, &patch_doc)?;
+        // A patch applies to the object as the client sees it.
+        let patched = if event_conversion::converts(scope.res) {
+            patch::apply(kind, &event_conversion::to_events_v1(&existing), &patch_doc)?
+        } else {
+            patch::apply(kind, &existing, &patch_doc)?
+        };
         let mut map = into_map(patched, scope.res)?;
         place_in_namespace(scope, &mut map)?;
         let patched_rv = with_metadata(&mut map, |m| {
@@ -411,7 +522,11 @@ pub(crate) fn patch(
                 .to_owned()
         });
         if !patched_rv.is_empty() && patched_rv != meta_str(&existing, "resourceVersion") {
-            return Err(ApiError::conflict(&scope.res.plural, name));
+            return Err(ApiError::conflict(
+                &scope.res.group,
+                &scope.res.plural,
+                name,
+            ));
         }
         write_update(txn, scope, &existing, map, part).map(|o| (o, false))
     })
@@ -440,7 +555,7 @@ fn delete_in_txn(
     let key = scope.key(name);
     let existing = txn
         .get(&res.key, &key)
-        .ok_or_else(|| ApiError::not_found(&res.plural, name))?;
+        .ok_or_else(|| ApiError::not_found(&res.group, &res.plural, name))?;
     if let Some(pre) = options.and_then(|o| o.get("preconditions")) {
         let uid = meta_str(&existing, "uid");
         if let Some(want) = pre.get("uid").and_then(Value::as_str)
@@ -473,6 +588,22 @@ fn delete_in_txn(
         let stored = txn.put(&res.key, key, marked);
         return Ok((stored.value().clone(), stored));
     }
+    if res.kind == "Namespace" && res.group.is_empty() {
+        // Phase Terminating with a deletionTimestamp; `finalize_namespace` empties and then
+        // removes it once the transaction is done.
+        if existing.pointer("/metadata/deletionTimestamp").is_some() {
+            return Ok((existing.value().clone(), existing));
+        }
+        let mut marked = existing.value().clone();
+        if let Some(map) = marked.as_object_mut() {
+            with_metadata(map, |m| {
+                m.insert("deletionTimestamp".into(), json!(defaults::now_rfc3339()));
+            });
+            map.insert("status".into(), json!({"phase": "Terminating"}));
+        }
+        let stored = txn.put(&res.key, key, marked);
+        return Ok((stored.value().clone(), stored));
+    }
     if res.kind == "Pod" && res.group.is_empty() {
         // Pods are deleted gracefully: MODIFIED with a deletionTimestamp, then (with no kubelet
         // to wait for) DELETED at once, as the API server does for unscheduled pods.
@@ -487,16 +618,7 @@ fn delete_in_txn(
     }
     let removed = txn
         .remove(&res.key, &key)
-        .ok_or_else(|| ApiError::not_found(&res.plural, name))?;
-    if res.kind == "Namespace" && res.group.is_empty() {
-        // Differs from Go: no Terminating phase; the namespace's objects go at once.
-        for resource in txn.resources() {
-            for obj in txn.list(&resource, Some(name)) {
-                let k = (name.to_owned(), meta_str(&obj, "name").to_owned());
-                txn.remove(&resource, &k);
-            }
-        }
-    }
+        .ok_or_else(|| ApiError::not_found(&res.group, &res.plural, name))?;
     let body = if res.returns_deleted_object {
         removed.value().clone()
     } else {
@@ -529,7 +651,7 @@ pub(crate) fn delete_collection(
             };
             delete_in_txn(txn, inner, &name, options)?;
             // Listed as they were before deletion, as the API server does.
-            let mut item = obj.value().clone();
+            let mut item = event_conversion::view(scope.res, obj).value().clone();
             if !scope.res.custom
                 && let Some(m) = item.as_object_mut()
             {

@@ -11,20 +11,25 @@
 //!
 //! Only the group-versions the server serves are listed (`api/v1` plus the registry's groups).
 //!
+//! CustomResourceDefinitions stored add their group-versions' documents (built by
+//! [`crate::openapi_builder`] on each request) to the index and their definitions to v2.
+//!
 //! Differs from Go: documents are JSON only (a client that accepts only the protobuf forms gets
 //! 406, which kubectl 1.32 tolerates: it reads v3 as JSON), and the index lists no non-resource
-//! paths (`version`, `.well-known/...`) and no custom resources.
+//! paths (`version`, `.well-known/...`).
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CACHE_CONTROL, ETAG, EXPIRES, IF_NONE_MATCH, LOCATION, VARY};
 use http::{HeaderMap, HeaderValue, Response};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::body::{self, Body};
+use crate::openapi_builder;
 use crate::resources::Registry;
+use crate::store::StoredObject;
 
 /// The recorded v3 documents, by group-version path.
 const BUILTIN_V3: [(&str, &[u8]); 21] = [
@@ -163,10 +168,103 @@ pub(crate) fn builtin_v3(gv_path: &str) -> Option<&'static Document> {
     builtins().v3.get(gv_path)
 }
 
+/// The document path of a group-version: `api/v1` for the core group, else `apis/<g>/<v>`.
+pub(crate) fn gv_path(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
+/// The `components/schemas` of the built-in v3 document serving `group`/`version`.
+pub(crate) fn builtin_schemas(group: &str, version: &str) -> Option<&'static Map<String, Value>> {
+    builtin_v3(&gv_path(group, version))
+        .and_then(Document::parsed)
+        .and_then(|doc| doc.pointer("/components/schemas"))
+        .and_then(Value::as_object)
+}
+
+/// The schema whose `x-kubernetes-group-version-kind` names this kind.
+pub(crate) fn kind_schema<'a>(
+    schemas: &'a Map<String, Value>,
+    group: &str,
+    version: &str,
+    kind: &str,
+) -> Option<&'a Value> {
+    schemas.values().find(|s| {
+        s.get("x-kubernetes-group-version-kind")
+            .and_then(Value::as_array)
+            .is_some_and(|gvks| {
+                gvks.iter().any(|g| {
+                    g.get("group").and_then(Value::as_str) == Some(group)
+                        && g.get("version").and_then(Value::as_str) == Some(version)
+                        && g.get("kind").and_then(Value::as_str) == Some(kind)
+                })
+            })
+    })
+}
+
+/// Follows `$ref` and single-element `allOf` (v3's way of adding a default to a reference).
+pub(crate) fn resolve<'a>(schemas: &'a Map<String, Value>, mut schema: &'a Value) -> &'a Value {
+    for _ in 0..8 {
+        if let Some(name) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            match schemas.get(name) {
+                Some(s) => schema = s,
+                None => break,
+            }
+        } else if let Some([only]) = schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            schema = only;
+        } else {
+            break;
+        }
+    }
+    schema
+}
+
 /// `computeETag`: upper-case hex SHA-512.
 fn etag(data: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA512, data);
     digest.as_ref().iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// The custom group-versions' documents, built from the stored CRDs.
+fn custom_documents(crds: &[Arc<StoredObject>]) -> BTreeMap<String, Value> {
+    let core = builtin_v3("api/v1").and_then(Document::parsed);
+    openapi_builder::v3_documents(crds.iter().map(|o| o.value()), core, |gv| {
+        builtin_v3(gv).is_some()
+    })
+}
+
+/// The custom group-versions' documents (serialized) and their ETags.
+fn custom_v3(registry: &Registry, crds: &[Arc<StoredObject>]) -> BTreeMap<String, (Bytes, String)> {
+    let served: Vec<String> = registry
+        .groups()
+        .into_iter()
+        .flat_map(|(group, versions)| {
+            versions
+                .iter()
+                .map(|v| gv_path(&group, v))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    custom_documents(crds)
+        .into_iter()
+        .filter(|(gv, _)| served.contains(gv))
+        .map(|(gv, doc)| {
+            let bytes = serde_json::to_vec(&doc).unwrap_or_default();
+            let tag = etag(&bytes);
+            (gv, (Bytes::from(bytes), tag))
+        })
+        .collect()
 }
 
 /// The group-version paths served, in the index's form.
@@ -180,8 +278,12 @@ fn served(registry: &Registry) -> Vec<String> {
 }
 
 /// `GET /openapi/v3`: `{"paths": {"<gv>": {"serverRelativeURL": "/openapi/v3/<gv>?hash=..."}}}`.
-pub(crate) fn v3_index(registry: &Registry, headers: &HeaderMap) -> Response<Body> {
-    let paths: BTreeMap<String, Value> = served(registry)
+pub(crate) fn v3_index(
+    registry: &Registry,
+    crds: &[Arc<StoredObject>],
+    headers: &HeaderMap,
+) -> Response<Body> {
+    let mut paths: BTreeMap<String, Value> = served(registry)
         .into_iter()
         .filter_map(|gv| {
             let doc = builtin_v3(&gv)?;
@@ -189,6 +291,10 @@ pub(crate) fn v3_index(registry: &Registry, headers: &HeaderMap) -> Response<Bod
             Some((gv, json!({ "serverRelativeURL": url })))
         })
         .collect();
+    for (gv, (_, tag)) in custom_v3(registry, crds) {
+        let url = format!("/openapi/v3/{gv}?hash={tag}");
+        paths.insert(gv, json!({ "serverRelativeURL": url }));
+    }
     let bytes = serde_json::to_vec(&json!({ "paths": paths })).unwrap_or_default();
     let tag = etag(&bytes);
     content(headers, Bytes::from(bytes), &tag)
@@ -197,13 +303,19 @@ pub(crate) fn v3_index(registry: &Registry, headers: &HeaderMap) -> Response<Bod
 /// `GET /openapi/v3/<gv>[?hash=...]`.
 pub(crate) fn v3_document(
     registry: &Registry,
+    crds: &[Arc<StoredObject>],
     gv: &str,
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Response<Body> {
-    let doc = match builtin_v3(gv) {
-        Some(doc) if served(registry).iter().any(|s| s == gv) => doc,
-        _ => return empty(404),
+    let (bytes, tag) = match builtin_v3(gv) {
+        Some(doc) if served(registry).iter().any(|s| s == gv) => {
+            (doc.bytes.clone(), doc.etag.clone())
+        }
+        _ => match custom_v3(registry, crds).remove(gv) {
+            Some(custom) => custom,
+            None => return empty(404),
+        },
     };
     if !accepts_json(headers) {
         return with_vary(empty(406));
@@ -214,15 +326,15 @@ pub(crate) fn v3_document(
             .map(|(_, v)| v.into_owned())
     });
     if let Some(hash) = &hash
-        && *hash != doc.etag
+        && *hash != tag
     {
         let mut resp = empty(301);
-        if let Ok(v) = HeaderValue::from_str(&format!("/openapi/v3/{gv}?hash={}", doc.etag)) {
+        if let Ok(v) = HeaderValue::from_str(&format!("/openapi/v3/{gv}?hash={tag}")) {
             resp.headers_mut().insert(LOCATION, v);
         }
         return resp;
     }
-    let mut resp = with_vary(content(headers, doc.bytes.clone(), &doc.etag));
+    let mut resp = with_vary(content(headers, bytes, &tag));
     if hash.is_some() {
         let h = resp.headers_mut();
         h.insert(CACHE_CONTROL, HeaderValue::from_static("public, immutable"));
@@ -233,13 +345,23 @@ pub(crate) fn v3_document(
     resp
 }
 
-/// `GET /openapi/v2`.
-pub(crate) fn v2_document(headers: &HeaderMap) -> Response<Body> {
+/// `GET /openapi/v2`: the recorded document, with the CRDs' definitions merged in when there
+/// are any.
+pub(crate) fn v2_document(crds: &[Arc<StoredObject>], headers: &HeaderMap) -> Response<Body> {
     if !accepts_json(headers) {
         return with_vary(empty(406));
     }
     let doc = &builtins().v2;
-    with_vary(content(headers, doc.bytes.clone(), &doc.etag))
+    let custom = !custom_documents(crds).is_empty();
+    match doc.parsed().filter(|_| custom) {
+        Some(parsed) => {
+            let merged = openapi_builder::merge_into_v2(parsed, crds.iter().map(|o| o.value()));
+            let bytes = serde_json::to_vec(&merged).unwrap_or_default();
+            let tag = etag(&bytes);
+            with_vary(content(headers, Bytes::from(bytes), &tag))
+        }
+        None => with_vary(content(headers, doc.bytes.clone(), &doc.etag)),
+    }
 }
 
 /// `http.ServeContent` with an ETag: 304 when `If-None-Match` names it, else 200 with `data`.

@@ -7,7 +7,7 @@
 //!
 //! Data flow: objects stay JSON in the store. To answer in protobuf, an object's JSON goes
 //! through `api::scheme::json_to_protobuf` (its apiVersion and kind pick the message type),
-//! once per stored object ([`StoredObject::protobuf`] caches the result beside the JSON), and
+//! once per stored object (the store's `StoredObject::protobuf` caches the result beside the JSON), and
 //! is wrapped in the envelope. A list is assembled here from the cached item messages: every
 //! `XxxList` message is field 1 `ListMeta`, then field 2 once per item, so a list costs no
 //! second encoding of its items. `Status` (meta/v1, the same message for every group) is
@@ -23,7 +23,6 @@ use apimachinery::runtime::wire::{WireType, len_field_len, put_key, put_len_fiel
 use serde_json::{Map, Value};
 
 use crate::status::ApiError;
-use crate::store::StoredObject;
 use api::scheme;
 
 /// True if `kind` of `api_version` has a protobuf form: a built-in kind the scheme knows.
@@ -58,12 +57,10 @@ pub(crate) fn object_body(value: &Value) -> Option<Result<Vec<u8>, String>> {
     object_raw(value, &json).map(|r| r.map(|raw| encode_envelope(api_version, kind, &raw)))
 }
 
-/// A whole protobuf body for a stored object, from its cached message.
-pub(crate) fn stored_body(object: &StoredObject) -> Option<Result<Vec<u8>, String>> {
-    let (api_version, kind) = type_meta(object.value());
-    object
-        .protobuf()
-        .map(|r| r.map(|raw| encode_envelope(api_version, kind, &raw)))
+/// A whole protobuf body for `value`, whose message (no envelope) is `raw`.
+pub(crate) fn envelope_of(value: &Value, raw: &[u8]) -> Vec<u8> {
+    let (api_version, kind) = type_meta(value);
+    encode_envelope(api_version, kind, raw)
 }
 
 /// `Status` as gogo-protobuf writes it: every scalar field, even when empty; `details` only
@@ -248,7 +245,7 @@ mod tests {
         let recorded: &[u8] = include_bytes!(
             "../../api/tests/fixtures/kube-apiserver-1.32-protobuf/error-not-found.pb"
         );
-        let status = crate::status::ApiError::not_found("pods", "nope").to_status();
+        let status = crate::status::ApiError::not_found("", "pods", "nope").to_status();
         assert_eq!(
             object_body(&status).and_then(Result::ok).as_deref(),
             Some(recorded)

@@ -23,12 +23,16 @@ pub(crate) struct ListOptions {
     /// `None` when absent, `Some("")` when given empty.
     pub resource_version: Option<String>,
     pub rv_match: Option<RvMatch>,
+    /// `resourceVersionMatch` as given when not empty, for validation (any value).
+    pub rv_match_raw: Option<String>,
     pub watch: bool,
     pub allow_bookmarks: bool,
     pub send_initial_events: Option<bool>,
     pub timeout: Option<Duration>,
     /// `dryRun=All`: validate but do not persist.
     pub dry_run: bool,
+    /// Every `dryRun` value given, for [`validate_dry_run`] (`All` is the only valid one).
+    pub dry_run_values: Vec<String>,
     /// `fieldValidation=Strict`: reject unknown fields (see `field_validation`).
     pub strict_fields: bool,
 }
@@ -60,16 +64,13 @@ impl ListOptions {
                 "continue" if !v.is_empty() => o.continue_token = Some(v.into_owned()),
                 "resourceVersion" => o.resource_version = Some(v.into_owned()),
                 "resourceVersionMatch" => {
+                    // Unknown values are reported by `list_options_validation`.
                     o.rv_match = match v.as_ref() {
-                        "" => None,
                         "NotOlderThan" => Some(RvMatch::NotOlderThan),
                         "Exact" => Some(RvMatch::Exact),
-                        other => {
-                            return Err(ApiError::bad_request(format!(
-                                "resourceVersionMatch: Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\""
-                            )));
-                        }
+                        _ => None,
                     };
+                    o.rv_match_raw = (!v.is_empty()).then(|| v.into_owned());
                 }
                 "watch" => o.watch = parse_bool(&v),
                 "allowWatchBookmarks" => o.allow_bookmarks = parse_bool(&v),
@@ -81,12 +82,37 @@ impl ListOptions {
                     // 0 means "the server's default", which here is no timeout.
                     o.timeout = (secs > 0).then(|| Duration::from_secs(secs));
                 }
-                "dryRun" => o.dry_run = v == "All",
+                "dryRun" => {
+                    o.dry_run_values.push(v.into_owned());
+                    o.dry_run = true;
+                }
                 "fieldValidation" => o.strict_fields = v == "Strict",
                 _ => {}
             }
         }
         Ok(o)
+    }
+
+    /// Port of apimachinery's `validation.ValidateDryRun` as the write handlers report it: a
+    /// `dryRun` value other than `All` is a 422 about `<options_kind>.meta.k8s.io ""`
+    /// (`CreateOptions`, `UpdateOptions`, `PatchOptions`, `DeleteOptions`). `extra` adds the
+    /// values of a DeleteOptions body. Differs from Go: values are quoted Rust-style in
+    /// `[]string{...}`, which matches Go's `%#v` for plain ASCII.
+    pub fn validate_dry_run(&self, options_kind: &str, extra: &[String]) -> Result<(), ApiError> {
+        let all: Vec<&String> = self.dry_run_values.iter().chain(extra).collect();
+        if all.iter().all(|v| *v == "All") {
+            return Ok(());
+        }
+        let quoted: Vec<String> = all.iter().map(|v| format!("{v:?}")).collect();
+        let cause = crate::status::StatusCause {
+            reason: "FieldValueNotSupported".into(),
+            message: format!(
+                "Unsupported value: []string{{{}}}: supported values: \"All\"",
+                quoted.join(", ")
+            ),
+            field: Some("dryRun".into()),
+        };
+        Err(ApiError::invalid("meta.k8s.io", options_kind, "", &[cause]))
     }
 
     /// The resourceVersion as a number; `None` for absent, `""` and `"0"`.

@@ -55,6 +55,8 @@ pub(crate) struct ResourceInfo {
     pub returns_deleted_object: bool,
     /// Registered at run time: list items keep their kind and apiVersion.
     pub custom: bool,
+    /// Only `create` is served and nothing is stored (the access reviews).
+    pub create_only: bool,
     /// Storage key: `group/plural` (version-independent).
     pub key: Arc<str>,
 }
@@ -74,6 +76,7 @@ impl ResourceInfo {
             tracks_generation: false,
             returns_deleted_object: false,
             custom: false,
+            create_only: false,
             key: Arc::from(format!("{group}/{plural}")),
         }
     }
@@ -87,6 +90,12 @@ impl ResourceInfo {
     #[must_use]
     fn status(mut self) -> Self {
         self.has_status = true;
+        self
+    }
+
+    #[must_use]
+    fn create_only(mut self) -> Self {
+        self.create_only = true;
         self
     }
 
@@ -111,6 +120,12 @@ impl ResourceInfo {
     }
 }
 
+/// The API group of the access reviews (see the `authorization` module).
+const AUTHORIZATION: &str = "authorization.k8s.io";
+
+/// The RBAC API group.
+const RBAC: &str = "rbac.authorization.k8s.io";
+
 /// The set of served resources.
 #[derive(Debug)]
 pub(crate) struct Registry {
@@ -130,6 +145,10 @@ impl Registry {
                 .status();
         deployments.tracks_generation = true;
         deployments.has_scale = true;
+        // One store for both Event APIs, kept as core Events (see `event_conversion`).
+        let mut events_v1 =
+            ResourceInfo::builtin("events.k8s.io", "v1", "Event", "events", true).short(&["ev"]);
+        events_v1.key = Arc::from("/events");
         let resources = vec![
             ResourceInfo::builtin("", "v1", "Namespace", "namespaces", false)
                 .short(&["ns"])
@@ -145,8 +164,36 @@ impl Registry {
                 .short(&["no"])
                 .status(),
             deployments,
+            ResourceInfo::builtin("", "v1", "ServiceAccount", "serviceaccounts", true)
+                .short(&["sa"]),
             ResourceInfo::builtin("coordination.k8s.io", "v1", "Lease", "leases", true),
-            ResourceInfo::builtin("events.k8s.io", "v1", "Event", "events", true).short(&["ev"]),
+            events_v1,
+            ResourceInfo::builtin(RBAC, "v1", "Role", "roles", true),
+            ResourceInfo::builtin(RBAC, "v1", "RoleBinding", "rolebindings", true),
+            ResourceInfo::builtin(RBAC, "v1", "ClusterRole", "clusterroles", false),
+            ResourceInfo::builtin(
+                RBAC,
+                "v1",
+                "ClusterRoleBinding",
+                "clusterrolebindings",
+                false,
+            ),
+            ResourceInfo::builtin(
+                AUTHORIZATION,
+                "v1",
+                "SelfSubjectAccessReview",
+                "selfsubjectaccessreviews",
+                false,
+            )
+            .create_only(),
+            ResourceInfo::builtin(
+                AUTHORIZATION,
+                "v1",
+                "SelfSubjectRulesReview",
+                "selfsubjectrulesreviews",
+                false,
+            )
+            .create_only(),
             ResourceInfo::builtin(
                 "apiextensions.k8s.io",
                 "v1",
@@ -180,6 +227,7 @@ impl Registry {
             tracks_generation: true,
             returns_deleted_object: true,
             custom: true,
+            create_only: false,
             key: Arc::from(format!("{}/{}", crd.group, crd.plural)),
         };
         self.resources.push(Arc::new(info));

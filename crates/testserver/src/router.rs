@@ -43,7 +43,12 @@ impl ResourceRequest {
 #[derive(Clone, Debug)]
 pub(crate) enum Route {
     Version,
-    Health,
+    /// `/healthz`, `/livez`, `/readyz` (the endpoint's name), or one of their checks
+    /// (`/readyz/ping`: `Some("ping")`).
+    Health {
+        endpoint: String,
+        check: Option<String>,
+    },
     CoreVersions,
     Groups,
     Group(String),
@@ -61,12 +66,63 @@ pub(crate) enum Route {
     NotFound,
 }
 
-/// Resolves `path`.
+/// A `%` not followed by two hex digits in a request path.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid URL escape {escape:?}")]
+pub(crate) struct InvalidEscape {
+    /// The offending `%` and what followed it (up to two bytes).
+    pub escape: String,
+}
+
+/// The request path with its percent-escapes decoded, as Go's `url.URL.Path` holds it: the
+/// API server routes (go-restful) and builds `RequestInfo` from that decoded path, so
+/// `configmaps/patch%6De` is `configmaps/patche` and an escaped `%2F` separates segments.
+/// `+` stays a `+` (it means a space only in queries). Port of the path half of Go's
+/// `url.PathUnescape`; a bad escape is an error there too (net/http answers 400).
+pub(crate) fn decode_path(raw: &str) -> Result<String, InvalidEscape> {
+    if !raw.contains('%') {
+        return Ok(raw.to_owned());
+    }
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = |b: Option<&u8>| b.and_then(|b| char::from(*b).to_digit(16));
+            match (hex(bytes.get(i + 1)), hex(bytes.get(i + 2))) {
+                (Some(hi), Some(lo)) => {
+                    // Two hex digits make at most 0xff.
+                    out.push(u8::try_from(hi * 16 + lo).unwrap_or(u8::MAX));
+                    i += 3;
+                    continue;
+                }
+                _ => {
+                    let end = (i + 3).min(bytes.len());
+                    return Err(InvalidEscape {
+                        escape: String::from_utf8_lossy(&bytes[i..end]).into_owned(),
+                    });
+                }
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Resolves `path` (already decoded by [`decode_path`]).
 pub(crate) fn route(registry: &Registry, path: &str) -> Route {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
         ["version"] => Route::Version,
-        ["healthz" | "readyz" | "livez", ..] => Route::Health,
+        [endpoint @ ("healthz" | "readyz" | "livez")] => Route::Health {
+            endpoint: (*endpoint).to_owned(),
+            check: None,
+        },
+        [endpoint @ ("healthz" | "readyz" | "livez"), check @ ..] => Route::Health {
+            endpoint: (*endpoint).to_owned(),
+            check: Some(check.join("/")),
+        },
         ["api"] => Route::CoreVersions,
         ["api", v] => Route::Resources {
             group: String::new(),
@@ -197,7 +253,32 @@ mod tests {
         assert!(resolve("/api/v1/namespaces/ns/configmaps/c/status").is_none());
     }
 
+    #[test]
+    fn escaped_paths_decode_like_go_url_path() {
+        assert_eq!(
+            decode_path("/api/v1/namespaces/default/configmaps/patch%6De").as_deref(),
+            Ok("/api/v1/namespaces/default/configmaps/patchme")
+        );
+        assert_eq!(
+            decode_path("/api/v1/namespaces/probe%2Db").as_deref(),
+            Ok("/api/v1/namespaces/probe-b")
+        );
+        assert_eq!(decode_path("/a%2Fb+c").as_deref(), Ok("/a/b+c"));
+        assert!(decode_path("/a%zz").is_err());
+        assert!(decode_path("/a%4").is_err());
+        assert_eq!(
+            resolve(&decode_path("/api/v1/namespaces/ns/pods/a%2Fb").unwrap_or_default()),
+            None
+        );
+    }
+
     proptest::proptest! {
+        #[test]
+        fn decoding_any_path_never_panics(path in "[a-z%0-9A-F/]{0,24}") {
+            let _ = decode_path(&path);
+        }
+
+
         #[test]
         fn routing_any_path_never_panics(path in "(/[a-z0-9.\\-]{0,12}){0,8}") {
             let _ = route(&Registry::with_builtins(), &path);

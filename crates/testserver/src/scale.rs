@@ -47,6 +47,7 @@ pub(crate) fn replicas(scale: &Value) -> Result<i64, ApiError> {
     match scale.pointer("/spec/replicas").and_then(Value::as_i64) {
         Some(n) if n >= 0 => Ok(n),
         _ => Err(ApiError::invalid(
+            "autoscaling",
             "Scale",
             scale
                 .pointer("/metadata/name")

@@ -9,6 +9,8 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 
+use apimachinery::util::sync::{MutexExt, RwLockExt};
+
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -22,49 +24,20 @@ use tokio_util::task::TaskTracker;
 use crate::Error;
 use crate::config::Config;
 use crate::counters::{Counters, RequestCount};
-use crate::faults::{FaultMatch, FaultState, Faults};
+use crate::event_conversion;
+use crate::faults::{FaultMatch, Faults};
 use crate::list;
 use crate::objects::{self, NAMESPACES, Part, Scope};
 use crate::query::ListOptions;
+use crate::request_info::RequestInfo;
 use crate::resources::{CustomResource, Registry};
 use crate::router::{self, Route};
+use crate::state::{ConnInfo, FaultState, Shared};
 use crate::store::Store;
 use crate::tls::CertificateAuthority;
-use crate::watch::{WatchControl, WatchSettings};
 
 /// First resourceVersion; any value works, a non-trivial one catches clients that assume 0/1.
 const START_RV: u64 = 100;
-
-/// What the request path learns from the connection.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct ConnInfo {
-    /// The client presented a certificate that the CA verified.
-    pub client_cert: bool,
-}
-
-/// State shared by every connection.
-pub(crate) struct Shared {
-    pub config: Config,
-    pub addr: SocketAddr,
-    pub store: Store,
-    pub registry: RwLock<Registry>,
-    pub faults: FaultState,
-    pub counters: Counters,
-    /// Fault commands to open watches.
-    pub control: broadcast::Sender<WatchControl>,
-    pub shutdown: CancellationToken,
-    pub tracker: TaskTracker,
-    /// The SNI of the most recent completed TLS handshake (`None`: none yet, or no SNI).
-    pub last_sni: Mutex<Option<String>>,
-}
-
-impl Shared {
-    pub fn watch_settings(&self) -> WatchSettings {
-        WatchSettings {
-            bookmark_interval: self.config.bookmark_interval,
-        }
-    }
-}
 
 /// An in-process Kubernetes API server over real HTTP(S).
 ///
@@ -191,7 +164,7 @@ impl TestServer {
     /// The server name (SNI) the most recent TLS handshake carried; `None` before any
     /// handshake, or when the client sent none (as clients do when connecting to an IP).
     pub fn last_sni(&self) -> Option<String> {
-        self.shared.last_sni.lock().ok().and_then(|s| s.clone())
+        self.shared.last_sni.lock_unpoisoned().clone()
     }
 
     /// A client certificate for `user` signed by the server's CA, as `(cert_pem, key_pem)`.
@@ -229,7 +202,25 @@ impl TestServer {
         self.shared.counters.body_bytes()
     }
 
-    /// Resets the request counters and [`TestServer::response_body_bytes`].
+    /// Watches being served now. A watch counts from its request until its stream ends: by
+    /// its timeout, by a fault, at shutdown, or as soon as its client disconnects.
+    pub fn live_watches(&self) -> u64 {
+        self.shared.counters.live_watches()
+    }
+
+    /// Every resource request answered so far, in arrival order, as the authorizer sees it
+    /// (verb, group, resource, subresource, namespace, name), failed and faulted ones
+    /// included, admin and non-resource requests (discovery, health, OpenAPI) excluded.
+    /// Emptied by [`TestServer::reset_request_counts`].
+    ///
+    /// Port of the `RequestInfo` kube-apiserver's `WithRequestInfo` filter attaches to each
+    /// request. Differs from Go: a log for tests; the real server keeps no such list.
+    pub fn requests(&self) -> Vec<RequestInfo> {
+        self.shared.counters.requests()
+    }
+
+    /// Resets the request counters, the [`TestServer::requests`] log and
+    /// [`TestServer::response_body_bytes`].
     pub fn reset_request_counts(&self) {
         self.shared.counters.reset();
     }
@@ -241,11 +232,7 @@ impl TestServer {
 
     /// Serves a custom resource from now on (and lists it in discovery).
     pub fn register_custom_resource(&self, crd: CustomResource) {
-        self.shared
-            .registry
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .register(&crd);
+        self.shared.registry.write_unpoisoned().register(&crd);
     }
 
     fn resolve(&self, path: &str, want_name: bool) -> Result<router::ResourceRequest, Error> {
@@ -253,11 +240,7 @@ impl TestServer {
             path: path.to_owned(),
             reason: reason.to_owned(),
         };
-        let registry = self
-            .shared
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let registry = self.shared.registry.read_unpoisoned();
         match router::route(&registry, path) {
             Route::Resource(r) if r.legacy_watch => Err(bad("watch paths are not accepted here")),
             Route::Resource(r) if r.name.is_some() == want_name => Ok(r),
@@ -279,7 +262,7 @@ impl TestServer {
         };
         let created = objects::create(&self.shared.store, scope, object)?;
         crate::crd::serve_if_crd(&self.shared, scope, &created);
-        Ok(created.value().clone())
+        Ok(event_conversion::view(&r.res, &created).value().clone())
     }
 
     /// Reads an object at a path such as `/api/v1/namespaces/default/pods/web`.
@@ -290,13 +273,9 @@ impl TestServer {
             namespace: r.namespace.as_deref(),
             dry_run: false,
         };
-        Ok(objects::get(
-            &self.shared.store,
-            scope,
-            r.name.as_deref().unwrap_or_default(),
-        )?
-        .value()
-        .clone())
+        let name = r.name.as_deref().unwrap_or_default();
+        let obj = objects::get(&self.shared.store, scope, name)?;
+        Ok(event_conversion::view(&r.res, &obj).value().clone())
     }
 
     /// Replaces an object as PUT would. An empty `metadata.resourceVersion` skips the
@@ -315,11 +294,12 @@ impl TestServer {
             Part::Main
         };
         let name = r.name.as_deref().unwrap_or_default();
-        Ok(
-            objects::update(&self.shared.store, scope, name, object, part)?
-                .value()
-                .clone(),
-        )
+        let updated = objects::update(&self.shared.store, scope, name, object, part)?;
+        if let Some(ns) = r.namespace.as_deref() {
+            // Removing the last finalizer may let a terminating namespace finish.
+            objects::finalize_namespace(&self.shared.store, ns);
+        }
+        Ok(event_conversion::view(&r.res, &updated).value().clone())
     }
 
     /// Deletes an object as DELETE would; returns the response body.
@@ -330,12 +310,15 @@ impl TestServer {
             namespace: r.namespace.as_deref(),
             dry_run: false,
         };
-        Ok(objects::delete(
-            &self.shared.store,
-            scope,
-            r.name.as_deref().unwrap_or_default(),
-            None,
-        )?)
+        let name = r.name.as_deref().unwrap_or_default();
+        let deleted = objects::delete(&self.shared.store, scope, name, None)?;
+        let namespace = match r.namespace.as_deref() {
+            Some(ns) => ns,
+            None if r.res.kind == "Namespace" && r.res.group.is_empty() => name,
+            None => "",
+        };
+        objects::finalize_namespace(&self.shared.store, namespace);
+        Ok(deleted)
     }
 
     /// The objects at a collection path (`/api/v1/pods` for all namespaces).
@@ -347,16 +330,16 @@ impl TestServer {
             dry_run: false,
         };
         let page = list::list(&self.shared.store, scope, &ListOptions::default())?;
-        Ok(page.items.iter().map(|o| o.value().clone()).collect())
+        Ok(page
+            .items
+            .iter()
+            .map(|o| event_conversion::view(&r.res, o).value().clone())
+            .collect())
     }
 
     /// Number of objects of a resource (plural name, core group first), e.g. `"pods"`.
     pub fn count(&self, plural: &str) -> usize {
-        let registry = self
-            .shared
-            .registry
-            .read()
-            .unwrap_or_else(|e| e.into_inner());
+        let registry = self.shared.registry.read_unpoisoned();
         registry
             .all()
             .iter()
@@ -427,9 +410,7 @@ async fn serve_connection(shared: Arc<Shared>, stream: TcpStream, tls: Option<Tl
                 Ok(tls_stream) => {
                     let conn = tls_stream.get_ref().1;
                     let client_cert = conn.peer_certificates().is_some_and(|c| !c.is_empty());
-                    if let Ok(mut sni) = shared.last_sni.lock() {
-                        *sni = conn.server_name().map(str::to_owned);
-                    }
+                    *shared.last_sni.lock_unpoisoned() = conn.server_name().map(str::to_owned);
                     serve_io(shared, TokioIo::new(tls_stream), ConnInfo { client_cert }).await;
                 }
                 Err(e) => tracing::debug!(error = %e, "TLS handshake failed"),

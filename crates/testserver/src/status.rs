@@ -7,6 +7,27 @@
 
 use serde_json::{Map, Value, json};
 
+/// `GroupResource.String()`: `pods`, or `leases.coordination.k8s.io` outside the core group.
+pub(crate) fn qualified_resource(group: &str, resource: &str) -> String {
+    if group.is_empty() {
+        resource.to_owned()
+    } else {
+        format!("{resource}.{group}")
+    }
+}
+
+/// `StatusDetails` with `name`, `group` and `kind` (the resource), each left out when empty,
+/// as `omitempty` does.
+fn details(group: &str, resource: &str, name: &str) -> Value {
+    let mut m = Map::new();
+    for (k, v) in [("name", name), ("group", group), ("kind", resource)] {
+        if !v.is_empty() {
+            m.insert(k.into(), Value::String(v.to_owned()));
+        }
+    }
+    Value::Object(m)
+}
+
 /// One cause inside `Status.details.causes`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusCause {
@@ -55,10 +76,12 @@ impl ApiError {
         self
     }
 
-    /// 404 for a named object: `pods "x" not found`.
-    pub fn not_found(plural: &str, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{plural} \"{name}\" not found"))
-            .with_details(json!({"name": name, "kind": plural}))
+    /// 404 for a named object: `pods "x" not found`, `leases.coordination.k8s.io "x" not
+    /// found` outside the core group, with `details.group` then. Port of `NewNotFound`.
+    pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
+        let qualified = qualified_resource(group, plural);
+        Self::new(404, "NotFound", format!("{qualified} \"{name}\" not found"))
+            .with_details(details(group, plural, name))
     }
 
     /// 404 for a path the server does not serve.
@@ -71,26 +94,30 @@ impl ApiError {
         .with_details(json!({}))
     }
 
-    /// 409 on create of an existing name.
-    pub fn already_exists(plural: &str, name: &str) -> Self {
+    /// 409 on create of an existing name. Port of `NewAlreadyExists` (group-qualified like
+    /// [`ApiError::not_found`]).
+    pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
+        let qualified = qualified_resource(group, plural);
         Self::new(
             409,
             "AlreadyExists",
-            format!("{plural} \"{name}\" already exists"),
+            format!("{qualified} \"{name}\" already exists"),
         )
-        .with_details(json!({"name": name, "kind": plural}))
+        .with_details(details(group, plural, name))
     }
 
-    /// 409 on update with a stale resourceVersion.
-    pub fn conflict(plural: &str, name: &str) -> Self {
+    /// 409 on update with a stale resourceVersion. Port of `NewConflict` (group-qualified
+    /// like [`ApiError::not_found`]).
+    pub fn conflict(group: &str, plural: &str, name: &str) -> Self {
+        let qualified = qualified_resource(group, plural);
         Self::new(
             409,
             "Conflict",
             format!(
-                "Operation cannot be fulfilled on {plural} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+                "Operation cannot be fulfilled on {qualified} \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
             ),
         )
-        .with_details(json!({"name": name, "kind": plural}))
+        .with_details(details(group, plural, name))
     }
 
     /// 409 on a delete whose uid precondition does not match.
@@ -117,8 +144,10 @@ impl ApiError {
         .with_details(json!({"name": name, "kind": kind}))
     }
 
-    /// 422 with field causes.
-    pub fn invalid(kind: &str, name: &str, causes: &[StatusCause]) -> Self {
+    /// 422 with field causes, about object `name` of `kind` in `group`: `Pod "x" is invalid`,
+    /// `Deployment.apps "x" is invalid` with `details.group`. Port of `NewInvalid`.
+    pub fn invalid(group: &str, kind: &str, name: &str, causes: &[StatusCause]) -> Self {
+        let qualified = qualified_resource(group, kind);
         let parts: Vec<String> = causes
             .iter()
             .map(|c| match &c.field {
@@ -127,9 +156,9 @@ impl ApiError {
             })
             .collect();
         let message = if parts.len() == 1 {
-            format!("{kind} \"{name}\" is invalid: {}", parts[0])
+            format!("{qualified} \"{name}\" is invalid: {}", parts[0])
         } else {
-            format!("{kind} \"{name}\" is invalid: [{}]", parts.join(", "))
+            format!("{qualified} \"{name}\" is invalid: [{}]", parts.join(", "))
         };
         let causes: Vec<Value> = causes
             .iter()
@@ -143,8 +172,11 @@ impl ApiError {
                 Value::Object(m)
             })
             .collect();
-        Self::new(422, "Invalid", message)
-            .with_details(json!({"name": name, "kind": kind, "causes": causes}))
+        let mut details = details(group, kind, name);
+        if let Some(m) = details.as_object_mut() {
+            m.insert("causes".into(), Value::Array(causes));
+        }
+        Self::new(422, "Invalid", message).with_details(details)
     }
 
     /// 400 BadRequest without details.
@@ -170,6 +202,23 @@ impl ApiError {
         }));
         e.retry_after = Some(1);
         e
+    }
+
+    /// 403 Forbidden for `reason`, about `resource` (plural) in `group` and object `name`
+    /// (each may be empty). Port of `apierrors.NewForbidden`: the message is
+    /// `forbidden: ...` with no resource, `pods is forbidden: ...` with one, and
+    /// `pods "x" is forbidden: ...` with a name; the resource is group-qualified
+    /// (`leases.coordination.k8s.io`).
+    pub fn forbidden(group: &str, resource: &str, name: &str, reason: &str) -> Self {
+        let qualified = qualified_resource(group, resource);
+        let message = if resource.is_empty() && group.is_empty() {
+            format!("forbidden: {reason}")
+        } else if name.is_empty() {
+            format!("{qualified} is forbidden: {reason}")
+        } else {
+            format!("{qualified} {name:?} is forbidden: {reason}")
+        };
+        Self::new(403, "Forbidden", message).with_details(details(group, resource, name))
     }
 
     /// 401 Unauthorized.
@@ -313,7 +362,9 @@ impl ApiError {
         status.insert("metadata".into(), Value::Object(metadata));
         status.insert("status".into(), json!("Failure"));
         status.insert("message".into(), Value::String(self.message.clone()));
-        status.insert("reason".into(), Value::String(self.reason.clone()));
+        if !self.reason.is_empty() {
+            status.insert("reason".into(), Value::String(self.reason.clone()));
+        }
         if let Some(details) = &self.details {
             status.insert("details".into(), details.clone());
         }
@@ -346,7 +397,7 @@ mod tests {
 
     #[test]
     fn not_found_status_matches_the_recorded_shape() {
-        let s = ApiError::not_found("pods", "missing").to_status();
+        let s = ApiError::not_found("", "pods", "missing").to_status();
         assert_eq!(
             s,
             json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",

@@ -21,6 +21,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::{Deref, Range};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use apimachinery::util::sync::MutexExt;
 use bytes::Bytes;
 use serde_json::Value;
 use tokio::sync::broadcast;
@@ -76,6 +77,13 @@ impl StoredObject {
     /// The object's compact JSON, byte for byte `serde_json::to_vec(self.value())`.
     pub fn json(&self) -> serde_json::Result<Bytes> {
         self.encoded().map(|e| e.json.clone())
+    }
+
+    /// A whole protobuf body for the object (the `k8s\0` envelope around its cached message);
+    /// `None` if its kind has no protobuf form.
+    pub fn protobuf_body(&self) -> Option<Result<Vec<u8>, String>> {
+        self.protobuf()
+            .map(|r| r.map(|raw| crate::protobuf::envelope_of(&self.value, &raw)))
     }
 
     /// The object's protobuf message (without the `k8s\0` envelope), computed from its JSON on
@@ -262,7 +270,7 @@ impl Store {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave `Inner` half-updated in a way that
         // matters to a test server, so poisoning is ignored rather than propagated.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.lock_unpoisoned()
     }
 
     /// Runs `f` with exclusive access; every change it makes is versioned and broadcast.
@@ -387,14 +395,13 @@ impl Store {
         (inner.rv, f(&mut iter))
     }
 
-    /// Subscribes to live events, with the history after `from` as backlog.
+    /// Subscribes to live events, with the history after `from` as backlog. A `from` ahead
+    /// of the store is no error: like the cacher's `getAllEventsSinceLocked`, the watch starts
+    /// there, with no backlog, and sees only events after `from`.
     pub fn watch_from(&self, resource: &str, from: u64) -> Result<Subscription, RvError> {
         let inner = self.lock();
         if from < inner.floor {
             return Err(RvError::TooOld { floor: inner.floor });
-        }
-        if from > inner.rv {
-            return Err(RvError::TooNew { current: inner.rv });
         }
         let backlog = inner
             .history
@@ -715,10 +722,11 @@ mod tests {
             store.snapshot("/pods", None, Some(12), None),
             Err(RvError::TooOld { floor: 13 })
         ));
-        assert!(matches!(
-            store.watch_from("/pods", 99),
-            Err(RvError::TooNew { current: 15 })
-        ));
+        let ahead = store.watch_from("/pods", 99);
+        assert_eq!(
+            ahead.as_ref().map(|s| (s.rv, s.backlog.len())).ok(),
+            Some((99, 0))
+        );
         assert_eq!(
             store.watch_from("/pods", 13).map(|s| s.backlog.len()).ok(),
             Some(2)

@@ -1,4 +1,5 @@
-//! WATCH: a spawned task per watch turns store events into chunked JSON lines.
+//! WATCH: a spawned task per watch turns store events into chunked JSON lines (Go: `serveWatch`
+//! and `WatchServer` in apiserver's `endpoints/handlers/watch.go`).
 //!
 //! Data flow: [`start`] takes a [`Subscription`] from the store (atomically with the state or
 //! history it starts from), spawns [`WatchTask::run`] on the server's task tracker and returns a
@@ -45,13 +46,18 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::body::{self, Body, BodyError};
+use crate::counters::LiveWatch;
 use crate::negotiate::Format;
 use crate::protobuf;
-use crate::query::{ListOptions, RvMatch};
+use crate::query::ListOptions;
 use crate::resources::ResourceInfo;
-use crate::status::{ApiError, StatusCause};
+use crate::status::ApiError;
 use crate::store::{EventType, RvError, Store, StoredEvent, StoredObject, Subscription};
 use crate::table;
+
+/// How long a watch-list waits for a resourceVersion the store has not reached
+/// (`blockTimeout` in the cacher's `watch_cache.go`).
+const FRESHNESS_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Commands from fault injection to every open watch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,12 +145,16 @@ pub(crate) struct WatchTask {
     format: Format,
     sub: Option<Subscription>,
     initial_events_end: bool,
+    /// The resourceVersion a watch-list must see before it starts (one ahead of the store).
+    wait_for: Option<u64>,
     /// The error to send instead of events (too old / too new resourceVersion).
     error: Option<ApiError>,
     settings: WatchSettings,
     control: broadcast::Receiver<WatchControl>,
     shutdown: CancellationToken,
     tx: mpsc::Sender<Result<Frame<Bytes>, BodyError>>,
+    /// Counts this task among the live watches until it ends.
+    _live: LiveWatch,
 }
 
 /// Shared server pieces a watch hooks into.
@@ -154,6 +164,8 @@ pub(crate) struct WatchEnv<'a> {
     pub control: broadcast::Receiver<WatchControl>,
     pub shutdown: CancellationToken,
     pub tracker: &'a TaskTracker,
+    /// The guard counting the watch as live, moved into its task.
+    pub live: LiveWatch,
 }
 
 /// Validates the options, subscribes, spawns the task and returns the streaming response.
@@ -164,37 +176,17 @@ pub(crate) fn start(
     opts: ListOptions,
     format: Format,
 ) -> Result<Response<Body>, ApiError> {
+    // The options passed `list_options_validation` on the request path.
     let send_initial = opts.send_initial_events == Some(true);
-    if opts.send_initial_events.is_some() {
-        let mut causes = Vec::new();
-        if opts.rv_match != Some(RvMatch::NotOlderThan) {
-            causes.push(cause("resourceVersionMatch", "sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan"));
-        }
-        if send_initial && !opts.allow_bookmarks {
-            causes.push(cause(
-                "allowWatchBookmarks",
-                "sendInitialEvents requires setting allowWatchBookmarks to true",
-            ));
-        }
-        if !causes.is_empty() {
-            return Err(ApiError::invalid("ListOptions", "", &causes));
-        }
-    } else if opts.rv_match.is_some() {
-        return Err(ApiError::invalid(
-            "ListOptions",
-            "",
-            &[cause(
-                "resourceVersionMatch",
-                "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
-            )],
-        ));
-    }
     let ns = if res.namespaced {
         namespace.as_deref()
     } else {
         None
     };
     let rv = opts.rv_number()?;
+    // A watch-list at a resourceVersion the store has not reached waits for it, as the
+    // cacher's `waitUntilFreshAndBlock` does.
+    let wait_for = rv.filter(|&rv| send_initial && rv > env.store.current_rv());
     let (sub, error) = if send_initial || (rv.is_none() && opts.send_initial_events.is_none()) {
         (Some(env.store.watch_with_state(&res.key, ns)), None)
     } else {
@@ -211,6 +203,8 @@ pub(crate) fn start(
             Err(RvError::TooNew { current }) => (None, Some(ApiError::rv_too_large(from, current))),
         }
     };
+    // The cacher ends the initial events with a bookmark only where bookmarks are allowed.
+    let initial_events_end = send_initial && opts.allow_bookmarks;
     let (tx, rx) = mpsc::channel(16);
     let task = WatchTask {
         res,
@@ -218,12 +212,14 @@ pub(crate) fn start(
         opts,
         format,
         sub,
-        initial_events_end: send_initial,
+        initial_events_end,
+        wait_for,
         error,
         settings: env.settings,
         control: env.control,
         shutdown: env.shutdown,
         tx,
+        _live: env.live,
     };
     env.tracker.spawn(task.run());
     let mut resp = body::response(200, StreamBody::new(ReceiverStream::new(rx)).boxed_unsync());
@@ -234,14 +230,6 @@ pub(crate) fn start(
         );
     }
     Ok(resp)
-}
-
-fn cause(field: &str, message: &str) -> StatusCause {
-    StatusCause {
-        reason: "FieldValueForbidden".into(),
-        message: format!("Forbidden: {message}"),
-        field: Some(field.into()),
-    }
 }
 
 /// The outcome of trying to write to the client.
@@ -258,6 +246,22 @@ impl WatchTask {
 
     /// Translates a store event for this watcher, applying selector transitions.
     fn translate<'e>(&self, ev: &'e StoredEvent) -> Option<(&'static str, EventObject<'e>)> {
+        let (kind, obj) = self.translate_stored(ev)?;
+        if !crate::event_conversion::converts(&self.res) {
+            return Some((kind, obj));
+        }
+        let value = match obj {
+            EventObject::Stored(o) => o.value(),
+            EventObject::Built(ref v) => v,
+        };
+        Some((
+            kind,
+            EventObject::Built(crate::event_conversion::to_events_v1(value)),
+        ))
+    }
+
+    /// [`WatchTask::translate`] before conversion to the watched representation.
+    fn translate_stored<'e>(&self, ev: &'e StoredEvent) -> Option<(&'static str, EventObject<'e>)> {
         let now = self.selected(&ev.object);
         let before = ev.prev.as_deref().is_some_and(|p| self.selected(p));
         let stored = EventObject::Stored(&ev.object);
@@ -299,7 +303,7 @@ impl WatchTask {
             }
             Format::Protobuf => {
                 let envelope = match obj {
-                    EventObject::Stored(o) => protobuf::stored_body(o),
+                    EventObject::Stored(o) => o.protobuf_body(),
                     EventObject::Built(v) => protobuf::object_body(v),
                 };
                 return match envelope {
@@ -365,7 +369,41 @@ impl WatchTask {
         let Some(mut sub) = self.sub.take() else {
             return;
         };
+        if let Some(target) = self.wait_for
+            && self.wait_until_fresh(&mut sub, target).await.is_err()
+        {
+            return;
+        }
         let _ = self.stream(&mut sub).await;
+    }
+
+    /// Waits until the store reaches `target`, keeping the events that arrive meanwhile as
+    /// backlog; after [`FRESHNESS_TIMEOUT`] sends the ERROR event of a 504 "Too large
+    /// resource version" and fails, as `watchCache.waitUntilFreshAndBlock` does.
+    async fn wait_until_fresh(&mut self, sub: &mut Subscription, target: u64) -> Sent {
+        let deadline = later(FRESHNESS_TIMEOUT);
+        let mut current = sub.rv;
+        while current < target {
+            tokio::select! {
+                () = self.shutdown.cancelled() => return Err(()),
+                () = self.tx.closed() => return Err(()),
+                () = tokio::time::sleep_until(deadline) => {
+                    let err = ApiError::rv_too_large(target, current);
+                    let _ = self.send_built("ERROR", err.to_status()).await;
+                    return Err(());
+                }
+                ev = sub.live.recv() => match ev {
+                    Ok(ev) => {
+                        current = current.max(ev.rv);
+                        if ev.rv > sub.rv {
+                            sub.backlog.push(ev);
+                        }
+                    }
+                    Err(_) => return Err(()),
+                },
+            }
+        }
+        Ok(())
     }
 
     async fn stream(&mut self, sub: &mut Subscription) -> Sent {
@@ -389,6 +427,9 @@ impl WatchTask {
         }
         for ev in std::mem::take(&mut sub.backlog) {
             last_rv = ev.rv;
+            if !self.in_scope(&ev) {
+                continue;
+            }
             if let Some((kind, obj)) = self.translate(&ev) {
                 self.send_event(kind, &obj).await?;
             }
@@ -406,6 +447,8 @@ impl WatchTask {
             tokio::select! {
                 biased;
                 () = self.shutdown.cancelled() => return Ok(()),
+                // The client went away: hyper dropped the body, and with it the receiver.
+                () = self.tx.closed() => return Err(()),
                 ctl = self.control.recv() => match ctl {
                     Ok(WatchControl::Drop) => {
                         let _ = self.tx.send(Err(std::io::Error::other("watch dropped by fault injection"))).await;

@@ -387,6 +387,8 @@ async fn discovery_documents_describe_served_resources() {
             "apps",
             "coordination.k8s.io",
             "events.k8s.io",
+            "rbac.authorization.k8s.io",
+            "authorization.k8s.io",
             "apiextensions.k8s.io"
         ]
     );
@@ -439,7 +441,20 @@ async fn tables_for_kubectl() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(cols, ["Name", "Ready", "Status", "Restarts", "Age"]);
+    assert_eq!(
+        cols,
+        [
+            "Name",
+            "Ready",
+            "Status",
+            "Restarts",
+            "Age",
+            "IP",
+            "Node",
+            "Nominated Node",
+            "Readiness Gates"
+        ]
+    );
     assert_eq!(table["rows"][0]["cells"][0], "web-0");
     assert_eq!(table["rows"][0]["cells"][2], "Pending");
     assert_eq!(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
@@ -547,8 +562,9 @@ async fn namespace_deletion_removes_its_objects() {
     let resp = c.delete("/api/v1/namespaces/default").await;
     assert_eq!(
         (resp.status, resp.json()["status"].clone()),
-        (200, json!("Success"))
+        (200, json!({"phase": "Terminating"}))
     );
+    assert_eq!(c.get("/api/v1/namespaces/default").await.status, 404);
     assert_eq!(server.count("pods"), 0);
     assert_eq!(server.count("configmaps"), 1);
 }
@@ -602,4 +618,53 @@ async fn dry_run_checks_everything_and_persists_nothing() {
     assert_eq!(deleted.status, 200);
     assert_eq!(server.count("pods"), 1);
     assert_eq!(server.resource_version(), rv, "nothing was written");
+}
+
+#[tokio::test]
+async fn percent_encoded_paths_answer_like_their_decoded_form() {
+    let server = TestServer::start().await.unwrap();
+    server.create_namespace("probe-b").unwrap();
+    server
+        .create(
+            "/api/v1/namespaces/default/configmaps",
+            json!({"metadata": {"name": "patchme"}, "data": {"k": "v"}}),
+        )
+        .unwrap();
+    server
+        .create(
+            "/api/v1/namespaces/probe-b/configmaps",
+            json!({"metadata": {"name": "c"}}),
+        )
+        .unwrap();
+    let c = Client::new(&server);
+    let got = c
+        .get("/api/v1/namespaces/default/configmaps/patch%6De")
+        .await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json()["metadata"]["name"], "patchme");
+    let got = c.get("/api/v1/namespaces/probe%2Db/configmaps/c").await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.json()["metadata"]["namespace"], "probe-b");
+    let list = c.get("/api/v1/namespaces/probe%2Db/configmaps").await;
+    assert_eq!(list.status, 200);
+    assert_eq!(names(&list.json()), ["c"]);
+    let patched = c
+        .patch(
+            "/api/v1/namespaces/default/configmaps/patch%6De",
+            "application/merge-patch+json",
+            &json!({"data": {"k": "w"}}),
+        )
+        .await;
+    assert_eq!(patched.status, 200);
+    // An escaped slash separates segments, as in Go's decoded `URL.Path`.
+    let split = c
+        .get("/api/v1/namespaces%2Fdefault%2Fconfigmaps%2Fpatchme")
+        .await;
+    assert_eq!(split.status, 200);
+    assert_eq!(
+        c.get("/api/v1/namespaces/default/configmaps/a%zz")
+            .await
+            .status,
+        400
+    );
 }

@@ -235,7 +235,7 @@ async fn get_pods_watch_receives_live_events() {
         .unwrap();
     obj["status"]["phase"] = json!("Running");
     obj["status"]["containerStatuses"] =
-        json!([{"name": "main", "ready": true, "restartCount": 0}]);
+        json!([{"name": "main", "ready": true, "restartCount": 0, "state": {"running": {}}}]);
     server
         .update("/api/v1/namespaces/default/pods/second/status", obj)
         .unwrap();

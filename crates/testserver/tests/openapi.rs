@@ -22,8 +22,10 @@ async fn the_v3_index_links_each_served_group_version_by_content_hash() {
             "api/v1",
             "apis/apiextensions.k8s.io/v1",
             "apis/apps/v1",
+            "apis/authorization.k8s.io/v1",
             "apis/coordination.k8s.io/v1",
-            "apis/events.k8s.io/v1"
+            "apis/events.k8s.io/v1",
+            "apis/rbac.authorization.k8s.io/v1"
         ]
     );
     let url = paths["apis/apps/v1"]["serverRelativeURL"].as_str().unwrap();
@@ -92,8 +94,12 @@ async fn openapi_needs_the_same_credentials_as_discovery() {
         .await
         .unwrap();
     let c = Client::new(&server);
-    assert_eq!(c.get("/openapi/v3").await.status, 401);
-    assert_eq!(c.get("/apis").await.status, 401);
+    // No token: the anonymous user, who may not read either (403).
+    assert_eq!(c.get("/openapi/v3").await.status, 403);
+    assert_eq!(c.get("/apis").await.status, 403);
+    let wrong = c.clone().token("wrong");
+    assert_eq!(wrong.get("/openapi/v3").await.status, 401);
+    assert_eq!(wrong.get("/apis").await.status, 401);
     let c = c.token("s3cret");
     assert_eq!(c.get("/openapi/v3").await.status, 200);
 }

@@ -238,19 +238,6 @@ async fn timeout_ends_a_watch_without_bookmarks() {
 }
 
 #[tokio::test]
-async fn a_future_rv_gets_an_error_event() {
-    let (_server, c) = server_with_pods(0).await;
-    let mut w = c
-        .watch(&format!("{PODS}?watch=1&resourceVersion=99999999"))
-        .await;
-    let ev = w.next().await;
-    assert_eq!(
-        (ev["type"].clone(), ev["object"]["code"].clone()),
-        (json!("ERROR"), json!(504))
-    );
-}
-
-#[tokio::test]
 async fn table_watches_wrap_each_object_in_a_table() {
     let (server, mut c) = server_with_pods(0).await;
     c.accept = Some("application/json;as=Table;v=v1;g=meta.k8s.io".into());
@@ -285,4 +272,94 @@ async fn several_watchers_each_see_every_event() {
             assert_eq!(w.next_summary().await, ("ADDED".into(), format!("p{i}")));
         }
     }
+}
+
+/// Waits, bounded, until the server serves no watch; `false` if some are still live.
+async fn live_watches_reach_zero(server: &TestServer) -> bool {
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while server.live_watches() > 0 {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn a_watch_ends_when_its_client_disconnects_without_any_write() {
+    let (server, c) = server_with_pods(1).await;
+    let mut watches = Vec::new();
+    for _ in 0..20 {
+        // No bookmarks: nothing would ever be written to these streams again.
+        let mut w = c.watch(&format!("{PODS}?watch=1&resourceVersion=0")).await;
+        assert_eq!(w.next_summary().await, ("ADDED".into(), "web-0".into()));
+        watches.push(w);
+    }
+    assert_eq!(server.live_watches(), 20);
+    let rv = server.resource_version();
+    drop(watches);
+    assert!(
+        live_watches_reach_zero(&server).await,
+        "{} watches still live after their clients left",
+        server.live_watches()
+    );
+    assert_eq!(server.resource_version(), rv, "no write happened meanwhile");
+}
+
+#[tokio::test]
+async fn a_watch_ahead_of_the_store_waits_for_events_after_its_resource_version() {
+    let (server, c) = server_with_pods(0).await;
+    let now: u64 = server.resource_version().parse().unwrap();
+    let mut w = c
+        .watch(&format!("{PODS}?watch=1&resourceVersion={}", now + 2))
+        .await;
+    // The cacher opens the watch (no 504): it just skips what is not newer.
+    assert_eq!(w.status, 200);
+    for name in ["first", "second", "third"] {
+        server.create(PODS, pod(name, json!({}))).unwrap();
+    }
+    assert_eq!(w.next_summary().await, ("ADDED".into(), "third".into()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_watch_list_ahead_of_the_store_gives_up_after_three_seconds_with_a_504_event() {
+    let (server, c) = server_with_pods(1).await;
+    let now: u64 = server.resource_version().parse().unwrap();
+    let started = tokio::time::Instant::now();
+    let mut w = c
+        .watch(&format!(
+            "{PODS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={}",
+            now + 5
+        ))
+        .await;
+    assert_eq!(w.status, 200);
+    let ev = w.next().await;
+    assert_eq!(ev["type"], "ERROR");
+    assert_eq!(ev["object"]["code"], 504);
+    assert_eq!(
+        ev["object"]["message"],
+        format!(
+            "Timeout: Too large resource version: {}, current: {now}",
+            now + 5
+        )
+    );
+    assert_eq!(ev["object"]["details"]["retryAfterSeconds"], 1);
+    assert!(started.elapsed() >= Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn a_watch_list_ahead_of_the_store_starts_once_the_store_catches_up() {
+    let (server, c) = server_with_pods(1).await;
+    let now: u64 = server.resource_version().parse().unwrap();
+    let mut w = c
+        .watch(&format!(
+            "{PODS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion={}",
+            now + 1
+        ))
+        .await;
+    server.create(PODS, pod("late", json!({}))).unwrap();
+    assert_eq!(w.next_summary().await, ("ADDED".into(), "web-0".into()));
+    let end = w.next().await;
+    assert_eq!(end["type"], "BOOKMARK");
+    assert_eq!(w.next_summary().await, ("ADDED".into(), "late".into()));
 }
