@@ -13,22 +13,46 @@
 //! relist), so the whole machine can be watched working; the demo then exits on its own.
 //!
 //! Run: `cargo run --example pod-controller` (`RUST_LOG=debug` shows every pipeline stage).
-//! Flags: `--kubeconfig PATH`, `--namespace NS`, `--workers N`, `--demo`, `--leader-elect`.
+//! Flags: `--kubeconfig PATH`, `--namespace NS`, `--workers N`, `--demo`, `--leader-elect`,
+//! `--metrics-bind-address ADDR` (`/metrics`; usually `:8080`; `0` or absent: off) and
+//! `--health-probe-bind-address ADDR` (`/healthz`, `/readyz`; usually `:8081`; `0` or absent:
+//! off), named as in controller-runtime's manager.
+//!
+//! `/metrics` carries the queue's `workqueue_*` families, `leader_election_master_status` and
+//! the REST client's `rest_client_*` families. `/healthz` fails when this replica leads but has
+//! not renewed its lease for the lease duration plus 20 s; `/readyz` fails until the pod cache
+//! has synced. The informer runs on every replica, leader or not (as controller-runtime runs
+//! its caches), so a standby is ready and takes over with a warm cache.
 
 mod demo;
+mod serve;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use api::core::v1::Pod;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use apiclient::metrics::prometheus::RestClientMetrics;
 use apiclient::{Config, ContentConfig, Object, RestClient};
-use clientgo::controller::leaderelection::{LeaderElectionConfig, LeaseLock, run_while_leading};
+use clientgo::controller::leaderelection::{
+    HealthzAdaptor, LeaderCallbacks, LeaderElectionConfig, LeaderElector, LeaseLock,
+    PrometheusLeaderMetrics,
+};
+use clientgo::controller::prometheus_client::registry::Registry;
 use clientgo::controller::{Action, Controller, ControllerConfig, signals};
 use clientgo::informer::{
     InformerOptions, ListWatch, Lister, ObjectOrTombstone, ReflectorConfig,
     ResourceEventHandlerFuncs, SharedIndexInformer,
 };
+use clientgo::workqueue::PrometheusMetricsProvider;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
+
+/// How long past its lease a leader that cannot renew stays healthy: kube-controller-manager's
+/// `leaderElectionHealthzAdaptorTimeout`.
+const LEADER_HEALTHZ_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug)]
 struct Args {
@@ -37,6 +61,8 @@ struct Args {
     workers: usize,
     demo: bool,
     leader_elect: bool,
+    metrics_bind_address: Option<SocketAddr>,
+    health_probe_bind_address: Option<SocketAddr>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -46,6 +72,8 @@ fn parse_args() -> Result<Args, String> {
         workers: 2,
         demo: false,
         leader_elect: false,
+        metrics_bind_address: None,
+        health_probe_bind_address: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -67,10 +95,17 @@ fn parse_args() -> Result<Args, String> {
             }
             "--demo" => args.demo = true,
             "--leader-elect" => args.leader_elect = true,
+            "--metrics-bind-address" => {
+                args.metrics_bind_address = serve::parse_bind_address(&flag, &value()?)?;
+            }
+            "--health-probe-bind-address" => {
+                args.health_probe_bind_address = serve::parse_bind_address(&flag, &value()?)?;
+            }
             "--help" | "-h" => {
                 println!(
                     "usage: pod-controller [--kubeconfig PATH] [--namespace NS] [--workers N] \
-                     [--demo] [--leader-elect]"
+                     [--demo] [--leader-elect] [--metrics-bind-address ADDR (e.g. :8080)] \
+                     [--health-probe-bind-address ADDR (e.g. :8081)]"
                 );
                 std::process::exit(0);
             }
@@ -81,7 +116,21 @@ fn parse_args() -> Result<Args, String> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // The whole cause chain, as Go's `%v` of a wrapped error prints it.
+            eprintln!(
+                "error: {}",
+                apimachinery::api::errors::error_chain(err.as_ref())
+            );
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -92,6 +141,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let args = parse_args()?;
     let shutdown = signals::setup_signal_handler();
+
+    // Metrics: the queue's, the leader election's and the REST client's families in one
+    // registry, which `/metrics` encodes.
+    let mut registry = Registry::default();
+    let queue_metrics = PrometheusMetricsProvider::new();
+    queue_metrics.register(&mut registry);
+    let leader_metrics = PrometheusLeaderMetrics::new();
+    leader_metrics.register(&mut registry);
+    RestClientMetrics::new(&mut registry).install();
+    let _metrics_server = match args.metrics_bind_address {
+        Some(addr) => Some(serve::serve(addr, "/metrics", serve::metrics_handler(registry)).await?),
+        None => None,
+    };
+    let leader_healthz = args
+        .leader_elect
+        .then(|| HealthzAdaptor::new(LEADER_HEALTHZ_TIMEOUT));
 
     // A real cluster if one is configured, else the embedded API server with a scripted demo.
     let cluster = if args.demo {
@@ -139,6 +204,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let informer = SharedIndexInformer::new(Arc::new(lw), options);
     informer.set_transform(Arc::new(|pod: &mut Pod| pod.clear_managed_fields()))?;
+    let _probe_server = match args.health_probe_bind_address {
+        Some(addr) => {
+            let cache = informer.clone();
+            let synced = Arc::new(move || cache.has_synced());
+            let handler = serve::probes_handler(leader_healthz.clone(), synced);
+            Some(serve::serve(addr, "/healthz and /readyz", handler).await?)
+        }
+        None => None,
+    };
     informer.add_event_handler(
         ResourceEventHandlerFuncs::new()
             .on_add(|pod: &Arc<Pod>, initial| {
@@ -168,12 +242,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }),
     )?;
     let controller = Controller::new(
-        informer,
+        informer.clone(),
         ControllerConfig {
             name: "pod-controller".into(),
+            metrics_provider: Some(Arc::new(queue_metrics)),
             ..ControllerConfig::default()
         },
     )?;
+    // The informer runs on every replica, so a standby has a warm cache and passes /readyz; the
+    // controller only starts it itself when it has not started yet.
+    let informer_stop = CancellationToken::new();
+    let informer_task = {
+        let (informer, stop) = (informer.clone(), informer_stop.clone());
+        AbortOnDropHandle::new(tokio::spawn(async move { informer.run(stop).await }))
+    };
 
     // The demo's churn runs beside the controller and ends the program when done.
     let churn = demo.map(|d| {
@@ -203,10 +285,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             name: "pod-controller".into(),
             ..LeaderElectionConfig::default()
         };
-        run_while_leading(config, lock, shutdown.clone(), run).await?;
+        let elector = LeaderElector::new(config, lock)?.with_metrics(Arc::new(leader_metrics));
+        if let Some(healthz) = &leader_healthz {
+            healthz.set_leader_election(&elector);
+        }
+        elector
+            .run(shutdown.clone(), LeaderCallbacks::new(run))
+            .await;
     } else {
         run(shutdown.clone()).await;
     }
+    informer_stop.cancel();
+    informer_task.await?;
     if let Some(churn) = churn {
         churn.await?.shutdown().await;
     }

@@ -1,7 +1,7 @@
 //! The HTTP types of apiclient's public API, re-exported so callers name them through
 //! apiclient (`apiclient::http::Method`) and need not depend on the same HTTP client crate
 //! version. Port of the `net/http` and `net/url` types client-go's API takes (`http.Method*`
-//! strings, `*url.URL`, `http.Header`, status codes).
+//! strings such as `http.MethodGet`, `*url.URL`, `http.Header`, status codes).
 //!
 //! Differs from Go: the types come from the HTTP client this crate uses (reqwest, itself
 //! re-exporting the `http` and `url` crates); they change only with a major version of

@@ -189,6 +189,7 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     }
 
     /// The work queue, for callers that enqueue keys themselves (e.g. from a second informer).
+    /// Go: the `Controller.workqueue` field.
     pub fn queue(&self) -> &RateLimitingQueue<String> {
         &self.queue
     }
@@ -203,7 +204,8 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     /// keys they hold and what is still queued) and waits for every task it started.
     ///
     /// Port of examples/workqueue: `Controller.Run`. Fails with [`Error::CacheSyncFailed`] if
-    /// `shutdown` comes before the cache syncs.
+    /// `shutdown` comes before the cache syncs. `reconcile` is Go's `syncHandler` (sample-controller)
+    /// or `syncToStdout` (examples/workqueue).
     ///
     /// # Cancel safety
     ///
@@ -235,7 +237,7 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
             if let Some(task) = informer_task
                 && let Err(err) = task.await
             {
-                tracing::error!(%err, "informer task failed");
+                tracing::error!(error = %apimachinery::api::errors::error_chain(&err), "informer task failed");
             }
         };
 
@@ -396,6 +398,7 @@ impl<K: Object + Send + Sync + 'static> Controller<K> {
     }
 }
 
+/// Adds the object's `namespace/name` key to the queue. Port of sample-controller's `enqueueFoo`.
 fn enqueue<K: Object>(queue: &RateLimitingQueue<String>, obj: &K) {
     match meta_namespace_key_func(obj) {
         Ok(key) => {

@@ -18,3 +18,8 @@ pub mod signals;
 
 pub use controller::{Controller, ControllerConfig, DEFAULT_MAX_RETRIES, Error};
 pub use reconcile::{Action, ReconcileError};
+
+/// The `prometheus-client` the `metrics` feature's families are built on, for a program's
+/// registry and `/metrics` encoding.
+#[cfg(feature = "metrics")]
+pub use prometheus_client;

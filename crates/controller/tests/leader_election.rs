@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use apiclient::{Error, Status};
 use controller::leaderelection::{
-    ConfigError, LeaderCallbacks, LeaderElectionConfig, LeaderElectionRecord, LeaderElector,
-    ResourceLock,
+    ConfigError, HealthzAdaptor, LeaderCallbacks, LeaderElectionConfig, LeaderElectionRecord,
+    LeaderElector, LeaderMetric, ResourceLock,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -127,9 +127,20 @@ fn candidate(
     leadership: &Arc<Leadership>,
     config: LeaderElectionConfig,
 ) -> (FakeLock, CancellationToken, tokio::task::JoinHandle<()>) {
+    candidate_with(store, identity, leadership, config, |elector| elector)
+}
+
+/// [`candidate`], with `attach` given the elector before it runs (for metrics and health).
+fn candidate_with(
+    store: &Arc<Store>,
+    identity: &str,
+    leadership: &Arc<Leadership>,
+    config: LeaderElectionConfig,
+    attach: impl FnOnce(LeaderElector<FakeLock>) -> LeaderElector<FakeLock>,
+) -> (FakeLock, CancellationToken, tokio::task::JoinHandle<()>) {
     let lock = FakeLock::new(store, identity);
     let shutdown = CancellationToken::new();
-    let elector = LeaderElector::new(config, lock.clone()).unwrap();
+    let elector = attach(LeaderElector::new(config, lock.clone()).unwrap());
     let (id, leadership) = (identity.to_string(), leadership.clone());
     let callbacks = LeaderCallbacks::new(move |leading: CancellationToken| async move {
         {
@@ -406,4 +417,217 @@ async fn release_leaves_alone_a_lock_another_candidate_holds() {
     task_a.await.unwrap();
     let record = store.object.lock().unwrap().clone().unwrap().0;
     assert_eq!(record.holder_identity, "b", "a must not clear b's claim");
+}
+
+/// Records what the elector reports to its metric hook.
+#[derive(Default)]
+struct RecordedMetric {
+    events: Mutex<Vec<String>>,
+}
+
+impl LeaderMetric for RecordedMetric {
+    fn on(&self, name: &str) {
+        self.events.lock().unwrap().push(format!("on {name}"));
+    }
+    fn off(&self, name: &str) {
+        self.events.lock().unwrap().push(format!("off {name}"));
+    }
+    fn slowpath_exercised(&self, name: &str) {
+        self.events.lock().unwrap().push(format!("slowpath {name}"));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn healthz_fails_once_a_leader_has_not_renewed_for_lease_duration_plus_timeout() {
+    let store = Arc::new(Store::default());
+    let leadership = Arc::new(Leadership::default());
+    let healthz = HealthzAdaptor::new(Duration::from_secs(20));
+    assert_eq!(healthz.name(), "leaderElection");
+    let config = LeaderElectionConfig {
+        name: "lease-a".into(),
+        ..LeaderElectionConfig::default()
+    };
+    // The first attempt runs at once on the paused clock: a observes its own record at `start`.
+    let start = Instant::now();
+    let (lock_a, _shutdown, task) = candidate_with(&store, "a", &leadership, config, |e| {
+        healthz.set_leader_election(&e);
+        e
+    });
+    run_for(Duration::from_secs(1)).await;
+    assert_eq!(leader_of(&leadership).as_deref(), Some("a"));
+    assert_eq!(healthz.check(), Ok(()));
+
+    // Renewals now fail: a stops leading within the renew deadline, but still believes it is
+    // the holder it last saw (as a leader whose renewal loop is wedged would).
+    lock_a.cut.store(true, Ordering::SeqCst);
+    task.await.unwrap();
+    assert_eq!(healthz.check(), Ok(()), "within the lease");
+
+    // Go's condition is strict: exactly lease duration (15 s) + timeout (20 s) is still fine.
+    tokio::time::sleep_until(start + Duration::from_secs(35)).await;
+    assert_eq!(healthz.check(), Ok(()), "at lease + timeout exactly");
+    tokio::time::advance(Duration::from_millis(1)).await;
+    let err = healthz.check().unwrap_err();
+    assert_eq!(err.name, "lease-a");
+    assert_eq!(err.since, Duration::from_millis(35_001));
+    assert!(
+        err.to_string()
+            .contains("failed election to renew leadership on lease lease-a"),
+        "{err}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn healthz_of_a_standby_or_a_released_leader_stays_healthy() {
+    let store = Arc::new(Store::default());
+    let leadership = Arc::new(Leadership::default());
+    let timeout = Duration::from_secs(1);
+    let (healthz_a, healthz_b) = (HealthzAdaptor::new(timeout), HealthzAdaptor::new(timeout));
+    let config = LeaderElectionConfig {
+        release_on_cancel: true,
+        ..LeaderElectionConfig::default()
+    };
+    let watched = |healthz: &HealthzAdaptor| {
+        let healthz = healthz.clone();
+        move |elector: LeaderElector<FakeLock>| {
+            healthz.set_leader_election(&elector);
+            elector
+        }
+    };
+    let (_a, shutdown_a, task_a) = candidate_with(
+        &store,
+        "a",
+        &leadership,
+        config.clone(),
+        watched(&healthz_a),
+    );
+    run_for(Duration::from_secs(1)).await;
+    // b sees a's record without renewing anything itself, for far longer than a lease.
+    let (lock_b, shutdown_b, task_b) =
+        candidate_with(&store, "b", &leadership, config, watched(&healthz_b));
+    run_for(Duration::from_secs(120)).await;
+    assert_eq!(leader_of(&leadership).as_deref(), Some("a"));
+    assert_eq!(healthz_a.check(), Ok(()), "a renews");
+    assert_eq!(healthz_b.check(), Ok(()), "a hot standby is healthy");
+
+    // a releases: it no longer believes it leads, so it stays healthy after its lease.
+    shutdown_a.cancel();
+    task_a.await.unwrap();
+    lock_b.cut.store(true, Ordering::SeqCst);
+    run_for(Duration::from_secs(120)).await;
+    assert_eq!(healthz_a.check(), Ok(()));
+    shutdown_b.cancel();
+    task_b.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn healthz_with_zero_timeout_fails_right_after_the_lease() {
+    let store = Arc::new(Store::default());
+    let lock = FakeLock::new(&store, "a");
+    let elector = LeaderElector::new(LeaderElectionConfig::default(), lock.clone()).unwrap();
+    let healthz = HealthzAdaptor::new(Duration::ZERO);
+    healthz.set_leader_election(&elector);
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn(elector.run(
+        shutdown.clone(),
+        LeaderCallbacks::new(|leading: CancellationToken| async move { leading.cancelled().await }),
+    ));
+    run_for(Duration::from_secs(1)).await;
+    lock.cut.store(true, Ordering::SeqCst);
+    task.await.unwrap();
+    run_for(Duration::from_secs(16)).await;
+    assert!(healthz.check().is_err(), "15 s lease + 0 s timeout passed");
+    shutdown.cancel();
+}
+
+#[tokio::test(start_paused = true)]
+async fn metric_is_off_until_leading_on_while_leading_and_off_when_renewal_fails() {
+    let store = Arc::new(Store::default());
+    let leadership = Arc::new(Leadership::default());
+    let recorded = Arc::new(RecordedMetric::default());
+    let config = LeaderElectionConfig {
+        name: "lease-a".into(),
+        ..LeaderElectionConfig::default()
+    };
+    let hook = recorded.clone();
+    let (lock_a, _shutdown, task) =
+        candidate_with(&store, "a", &leadership, config, |e| e.with_metrics(hook));
+    run_for(Duration::from_secs(5)).await;
+    assert_eq!(
+        *recorded.events.lock().unwrap(),
+        ["off lease-a", "on lease-a"]
+    );
+
+    // Someone else writes the Lease (say, a label added): the next fast-path renewal conflicts
+    // and the leader renews through the slow path.
+    store.object.lock().unwrap().as_mut().unwrap().1 += 1;
+    run_for(Duration::from_secs(3)).await;
+    assert_eq!(
+        *recorded.events.lock().unwrap(),
+        ["off lease-a", "on lease-a", "slowpath lease-a"]
+    );
+
+    lock_a.cut.store(true, Ordering::SeqCst);
+    task.await.unwrap();
+    assert_eq!(
+        *recorded.events.lock().unwrap(),
+        [
+            "off lease-a",
+            "on lease-a",
+            "slowpath lease-a",
+            "off lease-a"
+        ]
+    );
+}
+
+#[cfg(feature = "metrics")]
+#[tokio::test(start_paused = true)]
+async fn master_status_gauge_is_one_while_leading_and_zero_after_shutdown() {
+    use controller::leaderelection::PrometheusLeaderMetrics;
+    use controller::prometheus_client;
+    use prometheus_client::registry::Registry;
+
+    let metrics = PrometheusLeaderMetrics::new();
+    let mut registry = Registry::default();
+    metrics.register(&mut registry);
+    let scrape = || {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &registry).unwrap();
+        text
+    };
+    let store = Arc::new(Store::default());
+    let leadership = Arc::new(Leadership::default());
+    let config = |name: &str| LeaderElectionConfig {
+        name: name.into(),
+        ..LeaderElectionConfig::default()
+    };
+    let hook = |e: LeaderElector<FakeLock>| e.with_metrics(Arc::new(metrics.clone()));
+    let (_a, shutdown_a, task_a) = candidate_with(&store, "a", &leadership, config("pods"), hook);
+    run_for(Duration::from_secs(1)).await;
+    let (_b, shutdown_b, task_b) = candidate_with(&store, "b", &leadership, config("other"), hook);
+    run_for(Duration::from_secs(1)).await;
+    let text = scrape();
+    assert!(
+        text.contains(r#"leader_election_master_status{name="pods"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"leader_election_master_status{name="other"} 0"#),
+        "{text}"
+    );
+    assert!(
+        text.contains("# TYPE leader_election_slowpath counter"),
+        "{text}"
+    );
+
+    // Shut down between two renewals (Go leaves the gauge at 1 then).
+    shutdown_a.cancel();
+    task_a.await.unwrap();
+    let text = scrape();
+    assert!(
+        text.contains(r#"leader_election_master_status{name="pods"} 0"#),
+        "{text}"
+    );
+    shutdown_b.cancel();
+    task_b.await.unwrap();
 }

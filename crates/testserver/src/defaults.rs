@@ -200,6 +200,58 @@ pub(crate) fn apply_defaults(kind: &str, object: &mut Map<String, Value>) {
     }
 }
 
+/// What a write looks like after the API server decoded it into its Go type and encoded it
+/// back (Go: `runtime.Decode` into the internal type, then encoding the v1 form), applied
+/// on every create, update and patch (a dry-run update answers like
+/// `DryRunnableStorage.GuaranteedUpdate`, see `objects.rs`): the empty `metadata` maps and lists that
+/// `omitempty` drops (`labels: {}`, `annotations: {}`, `finalizers: []`, `ownerReferences:
+/// []`), and for pods `status.podIP`/`podIPs` and `hostIP`/`hostIPs` kept in step as the
+/// v1 conversion of `PodStatus` does (`pkg/apis/core/v1/conversion.go`). Differs from Go: the
+/// server keeps no typed objects, so only these round-trip effects are reproduced.
+pub(crate) fn normalize(kind: &str, object: &mut Map<String, Value>) {
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        for field in ["labels", "annotations", "finalizers", "ownerReferences"] {
+            let empty = match meta.get(field) {
+                Some(Value::Object(m)) => m.is_empty(),
+                Some(Value::Array(a)) => a.is_empty(),
+                Some(Value::Null) => true,
+                _ => false,
+            };
+            if empty {
+                meta.remove(field);
+            }
+        }
+    }
+    if kind != "Pod" {
+        return;
+    }
+    let Some(status) = object.get_mut("status").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (single, plural) in [("podIP", "podIPs"), ("hostIP", "hostIPs")] {
+        let first = status
+            .get(plural)
+            .and_then(|ips| ips.pointer("/0/ip"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        match first {
+            Some(ip) => {
+                status.insert(single.into(), json!(ip));
+            }
+            None => {
+                if let Some(ip) = status
+                    .get(single)
+                    .and_then(Value::as_str)
+                    .filter(|ip| !ip.is_empty())
+                    .map(str::to_owned)
+                {
+                    status.insert(plural.into(), json!([{"ip": ip}]));
+                }
+            }
+        }
+    }
+}
+
 /// The tolerations the DefaultTolerationSeconds admission plugin adds, built once.
 fn default_tolerations() -> &'static Value {
     static TOLERATIONS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
@@ -262,6 +314,28 @@ mod tests {
         let fields: Vec<_> = causes.iter().filter_map(|c| c.field.clone()).collect();
         assert_eq!(fields, vec!["metadata.name", "spec.containers"]);
         assert!(validate("ConfigMap", &json!({"metadata": {"name": "ok.name-1"}})).is_empty());
+    }
+
+    #[test]
+    fn normalize_drops_empty_metadata_and_syncs_pod_ips() {
+        let mut pod = json!({"metadata": {"name": "p", "labels": {}, "annotations": {}, "finalizers": [], "ownerReferences": []},
+                             "status": {"podIP": "10.0.0.7", "hostIPs": [{"ip": "192.168.0.2"}]}});
+        if let Some(m) = pod.as_object_mut() {
+            normalize("Pod", m);
+        }
+        assert_eq!(
+            pod,
+            json!({"metadata": {"name": "p"},
+                   "status": {"podIP": "10.0.0.7", "podIPs": [{"ip": "10.0.0.7"}],
+                              "hostIP": "192.168.0.2", "hostIPs": [{"ip": "192.168.0.2"}]}})
+        );
+        let mut cm =
+            json!({"metadata": {"name": "c", "labels": {"a": "b"}}, "status": {"podIP": "x"}});
+        let before = cm.clone();
+        if let Some(m) = cm.as_object_mut() {
+            normalize("ConfigMap", m);
+        }
+        assert_eq!(cm, before, "non-empty maps and other kinds are left alone");
     }
 
     #[test]

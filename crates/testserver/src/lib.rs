@@ -64,7 +64,8 @@
 //!   creation serves the resource they define (reported `Established` at once); plus custom
 //!   resources from [`TestServer::register_custom_resource`].
 //! - `dryRun=All` on writes (query, or a DeleteOptions body): every check runs, the answer is
-//!   what the write would have returned, nothing is stored and watchers see nothing. Any other
+//!   what the write would have returned (an update keeps the stored resourceVersion, as in Go),
+//!   nothing is stored and watchers see nothing. Any other
 //!   `dryRun` value is a 422 about `CreateOptions.meta.k8s.io` (or `UpdateOptions`,
 //!   `PatchOptions`, `DeleteOptions`), as `ValidateDryRun` reports it.
 //! - authorization.k8s.io/v1 SelfSubjectAccessReview and SelfSubjectRulesReview (create

@@ -12,7 +12,8 @@
 //! graceful termination of pods); objects
 //! with `metadata.finalizers` get a `deletionTimestamp` and stay until an update removes the
 //! last finalizer, as in Go. `managedFields` are not maintained. `dryRun=All` runs the same
-//! transaction on a scratch copy of the store and throws it away.
+//! transaction on a scratch copy of the store and throws it away; a dry-run update answers
+//! with the stored resourceVersion, as Go's `DryRunnableStorage` does.
 
 use std::sync::Arc;
 
@@ -225,6 +226,7 @@ pub(crate) fn create(
         (name, generate)
     });
     defaults::apply_defaults(&scope.res.kind, &mut map);
+    defaults::normalize(&scope.res.kind, &mut map);
     scope.write(store, |txn| {
         check_namespace(txn, scope, &name)?;
         let mut map = map;
@@ -352,6 +354,7 @@ fn create_in_txn(
             .to_owned()
     });
     defaults::apply_defaults(&scope.res.kind, &mut map);
+    defaults::normalize(&scope.res.kind, &mut map);
     let object = Value::Object(map);
     let causes = defaults::validate(&scope.res.kind, &object);
     if !causes.is_empty() {
@@ -425,6 +428,7 @@ fn write_update(
             m.insert("generation".into(), json!(generation + 1))
         });
     }
+    defaults::normalize(&res.kind, &mut new);
     let new = Value::Object(new);
     if new == *existing.value() {
         return Ok(Arc::clone(existing));
@@ -440,6 +444,11 @@ fn write_update(
         return txn
             .remove(&res.key, &key)
             .ok_or_else(|| ApiError::internal("object vanished during update"));
+    }
+    if scope.dry_run {
+        // Go's DryRunnableStorage.GuaranteedUpdate answers with the updated object as is:
+        // it keeps the stored resourceVersion, so `kubectl diff` shows no version change.
+        return Ok(Arc::new(StoredObject::new(new)));
     }
     Ok(txn.put(&res.key, key, new))
 }

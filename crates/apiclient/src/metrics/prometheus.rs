@@ -1,5 +1,6 @@
 //! Port of component-base `metrics/prometheus/restclient/metrics.go`: client-go's REST client
-//! metrics as prometheus-client families, under the same names, labels and buckets, so
+//! metrics as prometheus-client families (`rest_client_requests_total`,
+//! `rest_client_request_duration_seconds`, …), under the same names, labels and buckets, so
 //! dashboards and alerts written for Go components work unchanged.
 //!
 //! Data flow: [`RestClientMetrics::new`] registers the families in your

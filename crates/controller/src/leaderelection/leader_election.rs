@@ -32,15 +32,18 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use apimachinery::meta::MicroTime;
+use apimachinery::util::sync::MutexExt;
 use apimachinery::util::wait::jitter;
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 
+use super::metrics::LeaderMetric;
 use super::resourcelock::{LeaderElectionRecord, ResourceLock};
 
 /// How much the acquire period is jittered: each wait is `retry_period × (1 + rand × 1.2)`.
@@ -67,7 +70,7 @@ pub struct LeaderElectionConfig {
     /// waiting out the lease. Only safe if the leading task has stopped acting on the lease,
     /// which [`LeaderElector::run`] guarantees by waiting for it first.
     pub release_on_cancel: bool,
-    /// The lock's name, for logs.
+    /// The lock's name, for logs, the `name` label of [`LeaderMetric`] and health errors.
     pub name: String,
 }
 
@@ -120,6 +123,63 @@ impl LeaderElectionConfig {
         }
         if self.retry_period.is_zero() {
             return Err(ConfigError::Zero("retryPeriod"));
+        }
+        Ok(())
+    }
+}
+
+/// This candidate leads according to the record it last observed, but has not seen the record
+/// (that is, renewed it) for longer than the lease duration plus the tolerance: something keeps
+/// it from renewing without making it stop. Not retryable as such: restart the process.
+///
+/// Port of the error of leaderelection.go: `LeaderElector.Check`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("failed election to renew leadership on lease {name} (last renewed {since:?} ago)")]
+pub struct LeaseNotRenewed {
+    /// The config's `name`.
+    pub name: String,
+    /// How long ago this candidate last observed the record.
+    pub since: Duration,
+}
+
+/// What [`LeaderElector::check`] needs, shared with the running elector: Go's
+/// `observedRecord`/`observedTime` under `observedRecordLock`, reduced to whether the observed
+/// holder is us and when it was observed.
+///
+/// Port of the parts of leaderelection.go: `LeaderElector` that `Check` reads. Differs from Go:
+/// a separate handle, because [`LeaderElector::run`] consumes the elector.
+#[derive(Clone, Debug)]
+pub(super) struct LeaderHealth {
+    name: String,
+    lease_duration: Duration,
+    /// `(observed holder is this candidate, when observed)`; `None` until a record is seen.
+    observed: Arc<Mutex<Option<(bool, Instant)>>>,
+}
+
+impl LeaderHealth {
+    /// Port of leaderelection.go: `LeaderElector.Check`: healthy unless the observed holder is
+    /// us and more than `lease_duration + max_tolerable_expired_lease` has passed since.
+    pub(super) fn check(
+        &self,
+        max_tolerable_expired_lease: Duration,
+    ) -> Result<(), LeaseNotRenewed> {
+        let Some((ours, seen)) = *self.observed.lock_unpoisoned() else {
+            return Ok(());
+        };
+        if !ours {
+            // A hot standby is healthy however long the leader has held the lease.
+            return Ok(());
+        }
+        let since = Instant::now().saturating_duration_since(seen);
+        if since
+            > self
+                .lease_duration
+                .saturating_add(max_tolerable_expired_lease)
+        {
+            return Err(LeaseNotRenewed {
+                name: self.name.clone(),
+                since,
+            });
         }
         Ok(())
     }
@@ -208,6 +268,9 @@ pub struct LeaderElector<L> {
     /// The leader last reported to `on_new_leader`.
     reported_leader: String,
     leader_tx: watch::Sender<String>,
+    /// `observed` as [`LeaderElector::check`] sees it; written only by `observe`.
+    health: LeaderHealth,
+    metrics: Option<Arc<dyn LeaderMetric>>,
 }
 
 impl<L: ResourceLock> std::fmt::Debug for LeaderElector<L> {
@@ -229,13 +292,52 @@ impl<L: ResourceLock> LeaderElector<L> {
         if lock.identity().is_empty() {
             return Err(ConfigError::EmptyIdentity);
         }
+        let health = LeaderHealth {
+            name: config.name.clone(),
+            lease_duration: config.lease_duration,
+            observed: Arc::default(),
+        };
         Ok(Self {
             config,
             lock,
             observed: None,
             reported_leader: String::new(),
             leader_tx: watch::Sender::new(String::new()),
+            health,
+            metrics: None,
         })
+    }
+
+    /// Reports leadership to `metrics` (`leader_election_master_status` and
+    /// `leader_election_slowpath_total` with [`super::PrometheusLeaderMetrics`]), starting with
+    /// "not leading".
+    ///
+    /// Port of leaderelection.go: `NewLeaderElector`'s `globalMetricsFactory.newLeaderMetrics()`
+    /// and `leaderOff`. Differs from Go: the hook is given per elector, not set process-wide
+    /// with `leaderelection.SetProvider`, so two electors (or two tests) never share one by
+    /// accident.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<dyn LeaderMetric>) -> Self {
+        metrics.off(&self.config.name);
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Whether leader election is healthy: an error when this candidate believes it leads but
+    /// has not renewed for longer than the lease duration plus `max_tolerable_expired_lease`
+    /// (a renewal loop that is stuck or failing without ending leadership). A candidate that
+    /// does not lead is always healthy.
+    ///
+    /// Port of leaderelection.go: `LeaderElector.Check`. To check while [`Self::run`] owns the
+    /// elector, attach a [`super::HealthzAdaptor`] first
+    /// ([`super::HealthzAdaptor::set_leader_election`]).
+    pub fn check(&self, max_tolerable_expired_lease: Duration) -> Result<(), LeaseNotRenewed> {
+        self.health.check(max_tolerable_expired_lease)
+    }
+
+    /// The shared state [`HealthzAdaptor`] checks.
+    pub(super) fn health(&self) -> LeaderHealth {
+        self.health.clone()
     }
 
     /// The identity of the last observed leader, `""` if none.
@@ -284,12 +386,16 @@ impl<L: ResourceLock> LeaderElector<L> {
             on_new_leader,
         } = callbacks;
         if self.acquire(&shutdown, on_new_leader.as_deref()).await {
+            self.metric(|m, name| m.on(name));
             let leading = shutdown.child_token();
             let task = AbortOnDropHandle::new(tokio::spawn(on_started_leading(leading.clone())));
             self.renew(&leading, on_new_leader.as_deref()).await;
+            // Differs from Go: off whenever leading ends; Go's `renew` leaves the gauge at 1
+            // when shut down between two renewals.
+            self.metric(|m, name| m.off(name));
             leading.cancel();
             if let Err(err) = task.await {
-                tracing::error!(lock = %self.lock.describe(), %err, "leading task failed");
+                tracing::error!(lock = %self.lock.describe(), error = %apimachinery::api::errors::error_chain(&err), "leading task failed");
             }
             if self.config.release_on_cancel {
                 self.release().await;
@@ -386,7 +492,17 @@ impl<L: ResourceLock> LeaderElector<L> {
     }
 
     fn observe(&mut self, record: LeaderElectionRecord) {
-        self.observed = Some((record, Instant::now()));
+        let now = Instant::now();
+        let ours = record.holder_identity == self.lock.identity();
+        *self.health.observed.lock_unpoisoned() = Some((ours, now));
+        self.observed = Some((record, now));
+    }
+
+    /// Calls `f` with the metric hook and the lock's name, if there is a hook.
+    fn metric(&self, f: impl FnOnce(&dyn LeaderMetric, &str)) {
+        if let Some(metrics) = &self.metrics {
+            f(metrics.as_ref(), &self.config.name);
+        }
     }
 
     /// Port of leaderelection.go: `isLeaseValid`: the observed record's lease, counted from when
@@ -427,7 +543,7 @@ impl<L: ResourceLock> LeaderElector<L> {
                     return true;
                 }
                 Err(err) => tracing::warn!(
-                    lock = %self.lock.describe(), %err,
+                    lock = %self.lock.describe(), error = %apimachinery::api::errors::error_chain(&err),
                     "failed to update lock optimistically, falling back to slow path"
                 ),
             }
@@ -443,13 +559,13 @@ impl<L: ResourceLock> LeaderElector<L> {
                         true
                     }
                     Err(err) => {
-                        tracing::error!(%err, "error initially creating leader election record");
+                        tracing::error!(error = %apimachinery::api::errors::error_chain(&err), "error initially creating leader election record");
                         false
                     }
                 };
             }
             Err(err) => {
-                tracing::error!(lock = %self.lock.describe(), %err, "error retrieving resource lock");
+                tracing::error!(lock = %self.lock.describe(), error = %apimachinery::api::errors::error_chain(&err), "error retrieving resource lock");
                 return false;
             }
         };
@@ -467,6 +583,7 @@ impl<L: ResourceLock> LeaderElector<L> {
         if self.is_leader() {
             record.acquire_time = old.acquire_time;
             record.leader_transitions = old.leader_transitions;
+            self.metric(|m, name| m.slowpath_exercised(name));
         } else {
             record.leader_transitions = old.leader_transitions.saturating_add(1);
         }
@@ -476,7 +593,7 @@ impl<L: ResourceLock> LeaderElector<L> {
                 true
             }
             Err(err) => {
-                tracing::debug!(lock = %self.lock.describe(), %err, "failed to update lock");
+                tracing::debug!(lock = %self.lock.describe(), error = %apimachinery::api::errors::error_chain(&err), "failed to update lock");
                 false
             }
         }
@@ -522,7 +639,7 @@ impl<L: ResourceLock> LeaderElector<L> {
                     return false;
                 }
                 Err(err) => {
-                    tracing::error!(lock = %desc, %err, "error retrieving resource lock");
+                    tracing::error!(lock = %desc, error = %apimachinery::api::errors::error_chain(&err), "error retrieving resource lock");
                     return false;
                 }
             };
@@ -549,7 +666,7 @@ impl<L: ResourceLock> LeaderElector<L> {
                     tracing::debug!(lock = %desc, "conflict when releasing lease, retrying");
                 }
                 Err(err) => {
-                    tracing::error!(lock = %desc, %err, "failed to release lock");
+                    tracing::error!(lock = %desc, error = %apimachinery::api::errors::error_chain(&err), "failed to release lock");
                     return false;
                 }
             }

@@ -6,14 +6,26 @@
 //! | [`LeaderElector`], [`LeaderElectionConfig`], [`LeaderCallbacks`] | `leaderelection.go` |
 //! | [`ResourceLock`], [`LeaderElectionRecord`], [`LeaseLock`] | `resourcelock/interface.go`, `resourcelock/leaselock.go` |
 //! | [`Lease`], [`LeaseSpec`] (re-exported from `api::coordination::v1`) | `k8s.io/api/coordination/v1` |
+//! | [`HealthzAdaptor`], [`LeaderElector::check`], [`LeaseNotRenewed`] | `healthzadaptor.go`, `LeaderElector.Check` |
+//! | [`LeaderMetric`] | `metrics.go` |
+//! | [`PrometheusLeaderMetrics`] (feature `metrics`) | component-base `metrics/prometheus/clientgo/leaderelection` |
 //! | [`run_while_leading`] | `RunOrDie` with a controller in `OnStartedLeading` |
 
+mod healthzadaptor;
 mod leader_election;
+mod metrics;
+#[cfg(feature = "metrics")]
+mod prometheus;
 mod resourcelock;
 
+pub use healthzadaptor::HealthzAdaptor;
 pub use leader_election::{
     ConfigError, JITTER_FACTOR, LeaderCallbacks, LeaderElectionConfig, LeaderElector,
+    LeaseNotRenewed,
 };
+pub use metrics::LeaderMetric;
+#[cfg(feature = "metrics")]
+pub use prometheus::PrometheusLeaderMetrics;
 pub use resourcelock::{LeaderElectionRecord, LeaseLock, ResourceLock};
 
 /// The Lease a [`LeaseLock`] keeps its record in, from the `api` crate (k8s.io/api), re-exported

@@ -42,7 +42,7 @@ pub struct LeaderElectionRecord {
 
 /// The storage of an election record.
 ///
-/// Port of resourcelock/interface.go: `Interface` (without `RecordEvent`). Differs from Go: `get`
+/// Port of resourcelock/interface.go: `resourcelock.Interface` (without `RecordEvent`). Differs from Go: `get`
 /// returns only the record; the elector compares records by value where Go compared their JSON.
 pub trait ResourceLock: Send + Sync {
     /// Reads the record. A missing lock object is an error for which `is_not_found` is true.

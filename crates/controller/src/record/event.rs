@@ -165,7 +165,7 @@ impl EventBroadcaster {
     pub async fn shutdown(self) {
         drop(self.tx);
         if let Err(err) = self.task.await {
-            tracing::error!(%err, "event broadcaster task failed");
+            tracing::error!(error = %apimachinery::api::errors::error_chain(&err), "event broadcaster task failed");
         }
     }
 }
@@ -216,7 +216,7 @@ impl EventRecorder {
         let object = event.involved_object.name.as_deref().unwrap_or_default();
         tracing::debug!(%object, reason, message, "recording event");
         if let Err(err) = self.tx.try_send(event) {
-            tracing::warn!(%err, reason, "event queue full or closed: dropping event");
+            tracing::warn!(error = %apimachinery::api::errors::error_chain(&err), reason, "event queue full or closed: dropping event");
         }
     }
 }
@@ -235,12 +235,12 @@ async fn sink_loop(client: RestClient, mut rx: mpsc::Receiver<Event>) {
                 Err(err) if matches!(err, Error::Api(_) | Error::InvalidRequest(_)) => {
                     // The server refused it; the same request would be refused again.
                     if !err.is_already_exists() {
-                        tracing::error!(%err, "server rejected event: not retrying");
+                        tracing::error!(error = %apimachinery::api::errors::error_chain(&err), "server rejected event: not retrying");
                     }
                     break;
                 }
                 Err(err) => {
-                    tracing::warn!(%err, attempt, "unable to write event (may retry after sleeping)");
+                    tracing::warn!(error = %apimachinery::api::errors::error_chain(&err), attempt, "unable to write event (may retry after sleeping)");
                     if attempt == MAX_TRIES_PER_EVENT {
                         tracing::error!("unable to write event: giving up");
                         break;
