@@ -259,3 +259,36 @@ fn readyz_fails_until_the_cache_syncs_and_healthz_passes_while_not_leading() {
     drop(hung);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bind_address_in_use_is_a_clear_error_at_start_up() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut child = std::process::Command::new(example_binary())
+        .args(["--demo", &format!("--metrics-bind-address={addr}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut std::io::BufReader::new(stderr), &mut text);
+        let _ = tx.send((child.wait(), text));
+    });
+    let Ok((status, stderr)) = rx.recv_timeout(Duration::from_secs(60)) else {
+        let _ = std::process::Command::new("kill")
+            .arg(pid.to_string())
+            .status();
+        panic!("the program did not exit on a taken bind address");
+    };
+    assert_eq!(status.unwrap().code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("error: serving /metrics on {addr}: "))
+            && stderr.contains("in use"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -61,8 +61,12 @@ impl Drop for Server {
 
 /// Binds `addr` and serves `handler` there until the returned [`Server`] is dropped. Logs
 /// `serving <what> on http://<bound address>` (the real port when `addr` has port 0).
+/// A bind that fails (an address in use, a port below 1024 without privilege) is an error
+/// naming the address, returned before anything else starts.
 pub async fn serve(addr: SocketAddr, what: &str, handler: Handler) -> std::io::Result<Server> {
-    let listener = TcpListener::bind(addr).await?;
+    let listener = TcpListener::bind(addr).await.map_err(|err| {
+        std::io::Error::new(err.kind(), format!("serving {what} on {addr}: {err}"))
+    })?;
     let bound = listener.local_addr()?;
     tracing::info!("serving {what} on http://{bound}");
     let stop = CancellationToken::new();

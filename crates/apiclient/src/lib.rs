@@ -3,7 +3,8 @@
 //! (`rest/with_retry.go`), client-side throttling (`util/flowcontrol`), watch decoding, the list
 //! pager (`tools/pager`), typed and dynamic clients. apimachinery's metadata, errors and
 //! selectors live in the `apimachinery` crate and are re-exported here (`apiclient::meta`,
-//! `apiclient::error`, `apiclient::selectors`, `apiclient::pager`).
+//! `apiclient::error`, `apiclient::selectors`, `apiclient::pager`). Semantics of client-go
+//! v0.35 (JSON by default, protobuf and gzip negotiated as it does).
 //!
 //! Data flow: a [`config::Config`] (from a kubeconfig, the in-cluster environment, or by hand)
 //! becomes a [`rest::RestClient`]; every call goes through the rate limiter and the retry loop

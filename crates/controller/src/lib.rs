@@ -1,6 +1,6 @@
 //! The client-go controller pattern, on this workspace's own crates: the worker loop with
 //! rate-limited retries, leader election (`tools/leaderelection`) and event recording
-//! (`tools/record`).
+//! (`tools/record`). Semantics of client-go v0.35 (and controller-runtime's reconcile result).
 //!
 //! | Rust | Go |
 //! |---|---|

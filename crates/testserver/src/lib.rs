@@ -1,4 +1,5 @@
-//! An in-process Kubernetes API server over real HTTP(S), for testing clients.
+//! An in-process Kubernetes API server over real HTTP(S), for testing clients. It answers as
+//! the recorded kube-apiserver v1.32 does.
 //!
 //! `testserver` keeps objects as JSON in memory and implements the API server's list/watch
 //! contract: resourceVersions, 410 Expired, 504 for future resourceVersions, `limit`/`continue`
