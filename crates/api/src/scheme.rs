@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 ///
 /// Go: the errors of `runtime.Decode` and `runtime.Encode`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SchemeError {
     /// The JSON did not decode into the kind's type (or the object did not serialize).
     #[error("JSON: {0}")]

@@ -51,6 +51,7 @@ pub enum WireType {
 /// `ErrIntOverflowGenerated`, `ErrUnexpectedEndOfGroupGenerated` and formatted "illegal tag" /
 /// "wrong wireType" errors from each `generated.pb.go`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProtoError {
     /// The input ended inside a value, or a length prefix claims more bytes than remain.
     #[error("protobuf: unexpected end of input (need {needed} bytes, {remaining} remain)")]
