@@ -8,6 +8,11 @@
 //! - every request is allowed by a rule bound to the `pod-controller` ServiceAccount in
 //!   `deploy/` (a Role only in its own namespace, a ClusterRole everywhere);
 //! - every verb on every resource those rules grant was used at least once.
+//!
+//! It does so twice: for `deploy/` as it is (all namespaces), and for the single-namespace
+//! variant (`deploy/single-namespace/rbac.yaml` instead of `cluster-rbac.yaml`, and
+//! `--namespace team-a`), where nothing outside `team-a` and the controller's own namespace
+//! may be touched.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
@@ -65,27 +70,34 @@ impl Grant {
     }
 }
 
-/// Every YAML document of every `deploy/*.yaml` (not subdirectories: the single-namespace
-/// variant replaces the cluster-wide one and is not applied with it).
-fn deploy_documents() -> Vec<Value> {
+/// Every YAML document of `files` (paths relative to `deploy/`).
+fn documents(files: &[&str]) -> Vec<Value> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
     let mut docs = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
+        let path = dir.join(f);
+        let text = std::fs::read_to_string(&path).unwrap();
         for doc in serde_norway::Deserializer::from_str(&text) {
-            let v = Value::deserialize(doc).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let v = Value::deserialize(doc).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             if !v.is_null() {
                 docs.push(v);
             }
         }
     }
     docs
+}
+
+/// The YAML files directly in `deploy/` (not subdirectories: the single-namespace variant
+/// replaces the cluster-wide RBAC and is not applied with it), but `except`.
+fn deploy_files(except: &str) -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".yaml") && f != except)
+        .collect();
+    files.sort();
+    files
 }
 
 /// The rules bound to the controller's ServiceAccount.
@@ -138,13 +150,25 @@ fn grants(docs: &[Value]) -> Vec<Grant> {
     out
 }
 
-fn pod(name: &str) -> Value {
+fn pod(name: &str, namespace: &str) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": name, "namespace": "default"},
+        "metadata": {"name": name, "namespace": namespace},
         "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}
     })
+}
+
+/// The pod controller's process, killed if the test fails before it exits.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 /// Lines of the child's stdout, until `pred` holds for one of them.
@@ -171,18 +195,41 @@ fn wait_for(lines: &mpsc::Receiver<String>, seen: &mut Vec<String>, pred: impl F
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_rbac_grants_exactly_what_the_pod_controller_uses() {
-    let grants = grants(&deploy_documents());
+    let files = deploy_files("");
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let grants = grants(&documents(&files));
     assert!(
         grants.iter().any(|g| g.namespace.is_none())
             && grants.iter().any(|g| g.namespace.is_some()),
         "deploy/ should bind a ClusterRole (pods) and a Role (leases): {grants:?}"
     );
+    run_and_check(&grants, "default", &[]).await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_namespace_rbac_grants_exactly_what_the_pod_controller_uses_with_namespace() {
+    let mut files = deploy_files("cluster-rbac.yaml");
+    files.push("single-namespace/rbac.yaml".into());
+    let files: Vec<&str> = files.iter().map(String::as_str).collect();
+    let grants = grants(&documents(&files));
+    assert!(
+        grants.iter().all(|g| g.namespace.is_some()),
+        "the single-namespace variant binds no ClusterRole: {grants:?}"
+    );
+    run_and_check(&grants, "team-a", &["--namespace", "team-a"]).await;
+}
+
+/// Runs the pod controller with leader election and `args` while pods in `pod_namespace`
+/// churn, then checks every request it sent against `grants`, and every grant against the
+/// requests.
+async fn run_and_check(grants: &[Grant], pod_namespace: &str, args: &[&str]) {
+    let pods = format!("/api/v1/namespaces/{pod_namespace}/pods");
     let server = testserver::TestServer::start().await.unwrap();
     server.create_namespace(SA_NAMESPACE).unwrap();
-    server
-        .create("/api/v1/namespaces/default/pods", pod("web-0"))
-        .unwrap();
+    if pod_namespace != "default" {
+        server.create_namespace(pod_namespace).unwrap();
+    }
+    server.create(&pods, pod("web-0", pod_namespace)).unwrap();
 
     // A server without watch-list refuses `sendInitialEvents` (422 in 1.32 with the WatchList
     // gate off); the informer then falls back to LIST and WATCH, so `list` is needed too.
@@ -197,21 +244,27 @@ async fn deploy_rbac_grants_exactly_what_the_pod_controller_uses() {
     let kubeconfig = server
         .kubeconfig()
         .replace("namespace: default", &format!("namespace: {SA_NAMESPACE}"));
-    let path = std::env::temp_dir().join(format!("deploy-rbac-{}.kubeconfig", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "deploy-rbac-{}-{pod_namespace}.kubeconfig",
+        std::process::id()
+    ));
     std::fs::write(&path, kubeconfig).unwrap();
 
-    let mut child = Command::new(example_binary())
-        .arg("--kubeconfig")
-        .arg(&path)
-        .arg("--leader-elect")
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = KillOnDrop(
+        Command::new(example_binary())
+            .arg("--kubeconfig")
+            .arg(&path)
+            .arg("--leader-elect")
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, lines) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
             .lines()
@@ -227,29 +280,27 @@ async fn deploy_rbac_grants_exactly_what_the_pod_controller_uses() {
         l.contains("successfully acquired lease")
     });
     wait_for(&lines, &mut seen, |l| {
-        l.contains("default/web-0: reconciled")
+        l.contains(&format!("{pod_namespace}/web-0: reconciled"))
     });
 
     // Churn: a new pod, then its deletion.
-    server
-        .create("/api/v1/namespaces/default/pods", pod("web-1"))
-        .unwrap();
+    server.create(&pods, pod("web-1", pod_namespace)).unwrap();
     wait_for(&lines, &mut seen, |l| {
-        l.contains("default/web-1: reconciled")
+        l.contains(&format!("{pod_namespace}/web-1: reconciled"))
     });
-    server
-        .delete("/api/v1/namespaces/default/pods/web-1")
-        .unwrap();
-    wait_for(&lines, &mut seen, |l| l.contains("DELETE default/web-1"));
+    server.delete(&format!("{pods}/web-1")).unwrap();
+    wait_for(&lines, &mut seen, |l| {
+        l.contains(&format!("DELETE {pod_namespace}/web-1"))
+    });
 
     // SIGTERM: drain, stop leading, release the Lease.
     let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &child.0.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     wait_for(&lines, &mut seen, |l| l.contains("released leader lease"));
-    let exit = child.wait().unwrap();
+    let exit = child.0.wait().unwrap();
     let _ = std::fs::remove_file(&path);
     assert!(exit.success(), "exit {exit:?}:\n{}", seen.join("\n"));
 
@@ -273,7 +324,7 @@ async fn deploy_rbac_grants_exactly_what_the_pod_controller_uses() {
         );
         used.insert((verb.to_owned(), r.api_group.clone(), resource));
     }
-    for g in &grants {
+    for g in grants {
         for verb in &g.rule.verbs {
             for group in &g.rule.api_groups {
                 for resource in &g.rule.resources {

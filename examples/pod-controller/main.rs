@@ -23,6 +23,10 @@
 //! not renewed its lease for the lease duration plus 20 s; `/readyz` fails until the pod cache
 //! has synced. The informer runs on every replica, leader or not (as controller-runtime runs
 //! its caches), so a standby is ready and takes over with a warm cache.
+//!
+//! With `--leader-elect`, the Lease `pod-controller` lives in the controller's own namespace
+//! (the kubeconfig's, or in a cluster its pod's), whatever `--namespace` it watches, and the
+//! elector records `became leader` / `stopped leading` as Events about it.
 
 mod demo;
 mod serve;
@@ -41,6 +45,7 @@ use clientgo::controller::leaderelection::{
     PrometheusLeaderMetrics,
 };
 use clientgo::controller::prometheus_client::registry::Registry;
+use clientgo::controller::record::{EventBroadcaster, EventSource};
 use clientgo::controller::{Action, Controller, ControllerConfig, signals};
 use clientgo::informer::{
     InformerOptions, ListWatch, Lister, ObjectOrTombstone, ReflectorConfig,
@@ -53,6 +58,9 @@ use tokio_util::task::AbortOnDropHandle;
 /// How long past its lease a leader that cannot renew stays healthy: kube-controller-manager's
 /// `leaderElectionHealthzAdaptorTimeout`.
 const LEADER_HEALTHZ_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the exit waits for queued events (`stopped leading`) to be written: well within
+/// a pod's default 30 s termination grace period.
+const EVENT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
 struct Args {
@@ -275,11 +283,19 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             std::env::var("HOSTNAME").unwrap_or_else(|_| "pod-controller".into()),
             std::process::id()
         );
-        let ns = namespace
-            .clone()
-            .unwrap_or_else(|| client.default_namespace().to_string());
+        // The Lease lives in the controller's own namespace (in a cluster: its pod's, from the
+        // service account), whichever namespace it watches; `deploy/` grants it there.
+        let ns = client.default_namespace().to_string();
         tracing::info!(%identity, lease = %format!("{ns}/pod-controller"), "leader election on");
-        let lock = LeaseLock::new(&client, ns, "pod-controller", identity);
+        // "became leader" and "stopped leading" are recorded as Events about the Lease, as
+        // client-go's LeaseLock does with `ResourceLockConfig.EventRecorder`.
+        let broadcaster = EventBroadcaster::new(&client);
+        let recorder = broadcaster.new_recorder(EventSource {
+            component: Some("pod-controller".into()),
+            host: std::env::var("NODE_NAME").ok().map(Into::into),
+        });
+        let lock =
+            LeaseLock::new(&client, ns, "pod-controller", identity).with_event_recorder(recorder);
         let config = LeaderElectionConfig {
             release_on_cancel: true,
             name: "pod-controller".into(),
@@ -292,6 +308,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         elector
             .run(shutdown.clone(), LeaderCallbacks::new(run))
             .await;
+        // Write "stopped leading" before exiting, within the pod's grace period.
+        if tokio::time::timeout(EVENT_FLUSH_TIMEOUT, broadcaster.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("events not written within {EVENT_FLUSH_TIMEOUT:?}: dropped");
+        }
     } else {
         run(shutdown.clone()).await;
     }

@@ -168,3 +168,62 @@ async fn repeated_events_are_counted_on_one_event_object() {
     assert_eq!(synced["count"], 1);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_elector_with_a_recorder_reports_became_leader_and_stopped_leading_on_the_lease() {
+    let server = TestServer::start().await.unwrap();
+    let client = client(&server);
+    let broadcaster = EventBroadcaster::new(&client);
+    let recorder = broadcaster.new_recorder(EventSource {
+        component: Some("demo-controller".into()),
+        host: None,
+    });
+    let lock = LeaseLock::new(&client, "default", "demo", "a").with_event_recorder(recorder);
+    let config = LeaderElectionConfig {
+        lease_duration: Duration::from_secs(15),
+        renew_deadline: Duration::from_secs(2),
+        retry_period: Duration::from_millis(200),
+        release_on_cancel: true,
+        name: "demo".into(),
+    };
+    let elector = LeaderElector::new(config, lock).unwrap();
+    let shutdown = CancellationToken::new();
+    let (started, mut started_rx) = tokio::sync::watch::channel(false);
+    let callbacks = LeaderCallbacks::new(move |leading: CancellationToken| async move {
+        started.send_replace(true);
+        leading.cancelled().await;
+    });
+    let task = tokio::spawn(elector.run(shutdown.clone(), callbacks));
+    tokio::time::timeout(Duration::from_secs(30), started_rx.wait_for(|s| *s))
+        .await
+        .unwrap()
+        .unwrap();
+    shutdown.cancel();
+    task.await.unwrap();
+    // The elector dropped its lock, and with it the last recorder.
+    broadcaster.shutdown().await;
+
+    let lease = server
+        .get("/apis/coordination.k8s.io/v1/namespaces/default/leases/demo")
+        .unwrap();
+    let events = server.list("/api/v1/namespaces/default/events").unwrap();
+    let mut messages: Vec<&str> = events
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    messages.sort_unstable();
+    assert_eq!(
+        messages,
+        ["a became leader", "a stopped leading"],
+        "{events:#?}"
+    );
+    for e in &events {
+        assert_eq!(e["reason"], "LeaderElection");
+        assert_eq!(e["type"], "Normal");
+        assert_eq!(e["involvedObject"]["kind"], "Lease");
+        assert_eq!(e["involvedObject"]["apiVersion"], "coordination.k8s.io/v1");
+        assert_eq!(e["involvedObject"]["name"], "demo");
+        assert_eq!(e["involvedObject"]["uid"], lease["metadata"]["uid"]);
+    }
+    server.shutdown().await;
+}

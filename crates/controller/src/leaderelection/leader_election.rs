@@ -390,6 +390,8 @@ impl<L: ResourceLock> LeaderElector<L> {
             let leading = shutdown.child_token();
             let task = AbortOnDropHandle::new(tokio::spawn(on_started_leading(leading.clone())));
             self.renew(&leading, on_new_leader.as_deref()).await;
+            // Go: `renew`'s `defer le.config.Lock.RecordEvent("stopped leading")`.
+            self.lock.record_event("stopped leading");
             // Differs from Go: off whenever leading ends; Go's `renew` leaves the gauge at 1
             // when shut down between two renewals.
             self.metric(|m, name| m.off(name));
@@ -426,6 +428,7 @@ impl<L: ResourceLock> LeaderElector<L> {
             self.maybe_report_transition(on_new_leader);
             match attempt {
                 Attempt::Done(true) => {
+                    self.lock.record_event("became leader");
                     tracing::info!(lock = %desc, "successfully acquired lease");
                     return true;
                 }

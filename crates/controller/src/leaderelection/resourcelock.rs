@@ -20,6 +20,8 @@ use apiclient::{Error, ObjectMeta, RestClient};
 use apimachinery::meta::MicroTime;
 use apimachinery::util::sync::MutexExt;
 
+use crate::record::{EventRecorder, EventType, ObjectReference, get_reference};
+
 /// What a lock stores: who leads, since when, for how long.
 ///
 /// Port of resourcelock/interface.go: `LeaderElectionRecord` (without `Strategy` and
@@ -42,7 +44,7 @@ pub struct LeaderElectionRecord {
 
 /// The storage of an election record.
 ///
-/// Port of resourcelock/interface.go: `resourcelock.Interface` (without `RecordEvent`). Differs from Go: `get`
+/// Port of resourcelock/interface.go: `resourcelock.Interface`. Differs from Go: `get`
 /// returns only the record; the elector compares records by value where Go compared their JSON.
 pub trait ResourceLock: Send + Sync {
     /// Reads the record. A missing lock object is an error for which `is_not_found` is true.
@@ -61,6 +63,15 @@ pub trait ResourceLock: Send + Sync {
     fn identity(&self) -> &str;
     /// The lock's name for logs, e.g. `kube-system/my-controller`.
     fn describe(&self) -> String;
+    /// Records `"<identity> <message>"` as a Normal `LeaderElection` event about the lock
+    /// object, if the lock has an event recorder; the elector calls it with `became leader` and
+    /// `stopped leading`.
+    ///
+    /// Port of resourcelock/interface.go: `Interface.RecordEvent`. Differs from Go: a default
+    /// method that records nothing, for locks without a recorder.
+    fn record_event(&self, message: &str) {
+        let _ = message;
+    }
 }
 
 /// Port of leaselock.go: `LeaseSpecToLeaderElectionRecord`.
@@ -100,6 +111,8 @@ pub struct LeaseLock {
     identity: String,
     /// The Lease as last read or written: its resourceVersion guards the next update.
     lease: Mutex<Option<Lease>>,
+    /// Where `record_event` reports (Go: `ResourceLockConfig.EventRecorder`); none by default.
+    recorder: Option<EventRecorder>,
 }
 
 impl std::fmt::Debug for LeaseLock {
@@ -127,7 +140,19 @@ impl LeaseLock {
             name: name.into(),
             identity: identity.into(),
             lease: Mutex::new(None),
+            recorder: None,
         }
+    }
+
+    /// Records `became leader` and `stopped leading` as events about the Lease through
+    /// `recorder`, as client-go does when `ResourceLockConfig.EventRecorder` is set (the
+    /// ServiceAccount then needs `create` on `events` in the Lease's namespace).
+    ///
+    /// Port of resourcelock/interface.go: `ResourceLockConfig.EventRecorder`.
+    #[must_use]
+    pub fn with_event_recorder(mut self, recorder: EventRecorder) -> Self {
+        self.recorder = Some(recorder);
+        self
     }
 
     fn remember(&self, lease: Option<Lease>) {
@@ -182,6 +207,28 @@ impl ResourceLock for LeaseLock {
 
     fn describe(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// Port of leaselock.go: `LeaseLock.RecordEvent`: the subject is the Lease as last read or
+    /// written (its uid and resourceVersion), with its kind and apiVersion filled in. Differs
+    /// from Go: before any read, the reference names the Lease by namespace and name only,
+    /// where Go would dereference a nil Lease.
+    fn record_event(&self, message: &str) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let reference = match self.cached() {
+            Some(lease) => get_reference(&lease),
+            None => ObjectReference {
+                kind: Some("Lease".into()),
+                api_version: Some("coordination.k8s.io/v1".into()),
+                namespace: Some(self.namespace.as_str().into()),
+                name: Some(self.name.as_str().into()),
+                ..ObjectReference::default()
+            },
+        };
+        let text = format!("{} {message}", self.identity);
+        recorder.event_for(reference, EventType::Normal, "LeaderElection", &text);
     }
 }
 
