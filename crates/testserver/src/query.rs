@@ -45,7 +45,6 @@ impl ListOptions {
     /// Parses the query string for a request on `res`.
     pub fn parse(query: Option<&str>, res: Option<&ResourceInfo>) -> Result<Self, ApiError> {
         let mut o = ListOptions::default();
-        let kind = res.map(|r| r.kind.as_str()).unwrap_or_default();
         for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
             match k.as_ref() {
                 "labelSelector" => {
@@ -53,7 +52,7 @@ impl ListOptions {
                 }
                 "fieldSelector" => {
                     o.fields =
-                        FieldSelector::parse(&v, kind).map_err(|e| ApiError::bad_request(e.0))?;
+                        FieldSelector::parse(&v, res).map_err(|e| ApiError::bad_request(e.0))?;
                 }
                 "limit" => {
                     let n: i64 = v.parse().map_err(|_| {

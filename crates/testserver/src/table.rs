@@ -5,8 +5,10 @@
 //! The server prints wide, as kube-apiserver's `TableConvertor` does: every column is sent,
 //! and columns of priority 1 (a pod's IP, NODE, NOMINATED NODE, READINESS GATES; a
 //! deployment's CONTAINERS, IMAGES, SELECTOR; ...) are the ones kubectl shows only with
-//! `-o wide`. Kinds: pods, configmaps, secrets, services, namespaces, nodes, core events,
-//! deployments and leases; every other kind gets NAME and AGE. Column descriptions are the
+//! `-o wide`. Kinds: pods, configmaps, secrets, services, namespaces, nodes, events (core and
+//! `events.k8s.io/v1` alike: both go through `printEvent` on the internal Event, so an
+//! events.k8s.io object is converted back to the core shape before printing), deployments,
+//! leases, service accounts and RBAC bindings; every other kind gets NAME and AGE. Column descriptions are the
 //! field docs of the recorded OpenAPI documents, as printers.go takes them from `SwaggerDoc()`.
 //! Each row carries the object as `PartialObjectMetadata`, which is what kubectl uses for
 //! `-A`'s NAMESPACE column.
@@ -20,6 +22,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use crate::defaults::{age_seconds, meta_str};
+use crate::event_conversion;
 use crate::openapi;
 use crate::resources::ResourceInfo;
 use crate::store::StoredObject;
@@ -101,7 +104,8 @@ fn columns(group: &str, kind: &str) -> Vec<Value> {
             text("Kernel-Version", 1, core("NodeSystemInfo", "kernelVersion")),
             text("Container-Runtime", 1, core("NodeSystemInfo", "containerRuntimeVersion")),
         ],
-        ("", "Event") => vec![
+        // One printer for both Event APIs, as kube-apiserver prints the internal Event.
+        ("" | "events.k8s.io", "Event") => vec![
             text("Last Seen", 0, core("Event", "lastTimestamp")),
             text("Type", 0, core("Event", "type")),
             text("Reason", 0, core("Event", "reason")),
@@ -585,7 +589,9 @@ fn node_cells(obj: &Value, name: Value, age: Value) -> Vec<Value> {
     ]
 }
 
-/// `printEvent`.
+/// `printEvent` (wide): times fall back from `firstTimestamp` to `eventTime` and from
+/// `lastTimestamp` to the first time; a `series` supplies the last time and the count; a
+/// singleton without a count prints 1. Takes the core shape.
 fn event_cells(obj: &Value, name: Value) -> Vec<Value> {
     let first = if obj.get("firstTimestamp").is_some_and(Value::is_string) {
         since(obj.get("firstTimestamp"))
@@ -707,6 +713,12 @@ fn cells(group: &str, kind: &str, obj: &Value) -> Vec<Value> {
         }
         ("", "Node") => node_cells(obj, name, age),
         ("", "Event") => event_cells(obj, name),
+        ("events.k8s.io", "Event") => match obj.as_object() {
+            Some(map) if str_at(obj, "/apiVersion") == "events.k8s.io/v1" => {
+                event_cells(&Value::Object(event_conversion::to_core(map.clone())), name)
+            }
+            _ => event_cells(obj, name),
+        },
         ("apps", "Deployment") => deployment_cells(obj, name, age),
         ("coordination.k8s.io", "Lease") => {
             vec![name, json!(str_at(obj, "/spec/holderIdentity")), age]
@@ -836,5 +848,62 @@ mod tests {
         assert_eq!(&c[5..7], &[json!("10.0.0.1"), json!("<none>")]);
         assert_eq!(c[7], json!("<unknown>"));
         assert_eq!(columns("", "Node").len(), c.len());
+    }
+
+    fn ago(secs: i64) -> String {
+        let t = time::OffsetDateTime::now_utc() - time::Duration::seconds(secs);
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn events_fall_back_to_event_time_and_series_as_print_event_does() {
+        // A new-API singleton: no first/last timestamps, no count.
+        let singleton = json!({"metadata": {"name": "e"}, "eventTime": ago(300),
+            "firstTimestamp": null, "lastTimestamp": null, "reportingComponent": "ctl",
+            "reportingInstance": "ctl-1", "involvedObject": {"kind": "Pod"}, "message": " hi "});
+        let c = cells("", "Event", &singleton);
+        assert_eq!(c[0], json!("5m"), "last seen is the first seen");
+        assert_eq!(c[3], json!("pod"), "no name: the kind alone");
+        assert_eq!(c[5], json!("ctl, ctl-1"), "source falls back to reporting*");
+        assert_eq!(c[6], json!("hi"));
+        assert_eq!(c[7], json!("5m"), "first seen is the event time");
+        assert_eq!(c[8], json!(1), "a singleton counts once");
+        // A series: last seen and count come from it.
+        let series = json!({"metadata": {"name": "e"}, "eventTime": ago(600),
+            "series": {"count": 4, "lastObservedTime": ago(60)},
+            "source": {"component": "kubelet"}, "involvedObject": {"kind": "Node", "name": "n",
+            "fieldPath": "spec"}});
+        let c = cells("", "Event", &series);
+        assert_eq!(
+            [&c[0], &c[3], &c[4], &c[5], &c[7], &c[8]],
+            [
+                &json!("60s"),
+                &json!("node/n"),
+                &json!("spec"),
+                &json!("kubelet"),
+                &json!("10m"),
+                &json!(4)
+            ]
+        );
+        // No time at all.
+        let bare = json!({"metadata": {"name": "e"}, "eventTime": null});
+        assert_eq!(cells("", "Event", &bare)[0], json!("<unknown>"));
+    }
+
+    #[test]
+    fn events_k8s_io_events_print_like_core_events() {
+        assert_eq!(columns("events.k8s.io", "Event"), columns("", "Event"));
+        let core = json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "e"},
+            "involvedObject": {"kind": "Pod", "name": "p", "fieldPath": "spec.containers{c}"},
+            "source": {"component": "kubelet", "host": "n1"}, "message": "pulled",
+            "count": 3, "firstTimestamp": ago(900), "lastTimestamp": ago(120),
+            "reportingComponent": "", "type": "Normal", "reason": "Pulled", "eventTime": null});
+        let v1 = event_conversion::to_events_v1(&core);
+        let printed = cells("events.k8s.io", "Event", &v1);
+        assert_eq!(printed, cells("", "Event", &core));
+        assert_eq!(printed[3], json!("pod/p"));
+        assert_eq!(printed[5], json!("kubelet, n1"));
+        assert_eq!(printed[8], json!(3));
     }
 }

@@ -1,104 +1,16 @@
 //! kubectl against the manifests in `deploy/`: a server-side dry run of the whole directory,
 //! the RBAC and ServiceAccount kinds it holds, and `kubectl auth can-i`.
 //!
-//! kubectl is looked up in `$KUBECTL`, `/usr/bin/kubectl`, `/usr/local/bin/kubectl`, then
-//! `PATH`. If it is missing these tests fail with a message saying so.
+//! kubectl is found and run by `common::kubectl`; without it these tests fail saying so.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
 
+use common::kubectl::{run, run_failing, scratch};
 use testserver::TestServer;
-use tokio::process::Command;
-
-/// Upper bound for one kubectl step, so a broken server fails the test instead of hanging it.
-const STEP: Duration = Duration::from_secs(60);
-
-fn kubectl_path() -> PathBuf {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("KUBECTL") {
-        candidates.push(p.into());
-    }
-    candidates.push("/usr/bin/kubectl".into());
-    candidates.push("/usr/local/bin/kubectl".into());
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("kubectl")));
-    }
-    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
-        panic!(
-            "kubectl NOT FOUND: these tests need kubectl 1.32 (looked in $KUBECTL, /usr/bin, /usr/local/bin, PATH). \
-             Install it or set KUBECTL=/path/to/kubectl."
-        )
-    })
-}
-
-/// A scratch directory for kubectl's cache and manifests, unique per test, removed on drop.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(test: &str) -> Scratch {
-    let dir =
-        std::env::temp_dir().join(format!("testserver-kubectl-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
-
-fn kubectl(server_url: &str, dir: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::new(kubectl_path());
-    cmd.arg("--server")
-        .arg(server_url)
-        .arg("--cache-dir")
-        .arg(dir.join("cache"))
-        .args(extra)
-        .env("KUBECONFIG", dir.join("no-kubeconfig"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Runs kubectl to completion; returns stdout, failing the test on a non-zero exit.
-async fn run(server_url: &str, dir: &Path, args: &[&str]) -> String {
-    let out = tokio::time::timeout(STEP, kubectl(server_url, dir, &[]).args(args).output())
-        .await
-        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-async fn run_failing(server_url: &str, dir: &Path, args: &[&str]) -> String {
-    let out = tokio::time::timeout(STEP, kubectl(server_url, dir, &[]).args(args).output())
-        .await
-        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
-        .unwrap();
-    assert!(
-        !out.status.success(),
-        "kubectl {args:?} should have failed; stdout: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// The workspace's `deploy/` directory.
 fn deploy_dir() -> PathBuf {

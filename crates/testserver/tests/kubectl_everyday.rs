@@ -1,113 +1,19 @@
 //! kubectl 1.32 running the everyday commands a user types, against the in-process server:
 //! `diff`/`delete -f`, `run`, the `get` output formats and selectors, `describe` (which reads
 //! events by field selector), `label`/`annotate`/`patch`, discovery (`api-resources`,
-//! `api-versions`, `version`), `get events`, and `delete namespace`. Validation stays on and
-//! each test checks what kubectl prints. Commands already exercised by `kubectl.rs`,
+//! `api-versions`, `version`), `get events` (core, and events.k8s.io `-o wide`), and `delete
+//! namespace`. Validation stays on and each test checks what kubectl prints. Commands already exercised by `kubectl.rs`,
 //! `kubectl_semantics.rs` and `kubectl_deploy.rs` are not repeated here.
 //!
-//! kubectl is looked up in `$KUBECTL`, `/usr/bin/kubectl`, `/usr/local/bin/kubectl`, then
-//! `PATH`; without it these tests fail saying so.
+//! kubectl is found and run by `common::kubectl`; without it these tests fail saying so.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
-use std::time::Duration;
+mod common;
 
+use common::kubectl::{columns, output, rows, run, scratch};
 use serde_json::{Value, json};
 use testserver::TestServer;
-use tokio::process::Command;
-
-/// Upper bound for one kubectl step, so a broken server fails the test instead of hanging it.
-const STEP: Duration = Duration::from_secs(60);
-
-fn kubectl_path() -> PathBuf {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("KUBECTL") {
-        candidates.push(p.into());
-    }
-    candidates.push("/usr/bin/kubectl".into());
-    candidates.push("/usr/local/bin/kubectl".into());
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("kubectl")));
-    }
-    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
-        panic!(
-            "kubectl NOT FOUND: these tests need kubectl 1.32 (looked in $KUBECTL, /usr/bin, /usr/local/bin, PATH). \
-             Install it or set KUBECTL=/path/to/kubectl."
-        )
-    })
-}
-
-/// A scratch directory for kubectl's cache and manifests, unique per test, removed on drop.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(test: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!(
-        "testserver-kubectl-everyday-{}-{test}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
-
-/// Runs kubectl to completion, whatever its exit code.
-async fn output(url: &str, dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(kubectl_path());
-    cmd.arg("--server")
-        .arg(url)
-        .arg("--cache-dir")
-        .arg(dir.join("cache"))
-        .args(args)
-        .env("KUBECONFIG", dir.join("no-kubeconfig"))
-        .env("KUBECTL_EXTERNAL_DIFF", "diff -u -N")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    tokio::time::timeout(STEP, cmd.output())
-        .await
-        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
-        .unwrap()
-}
-
-/// Runs kubectl; returns stdout, failing the test on a non-zero exit.
-async fn run(url: &str, dir: &Path, args: &[&str]) -> String {
-    let out = output(url, dir, args).await;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn columns(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
-
-/// The non-blank rows of one or more tables, each split into columns, header first.
-fn rows(table: &str) -> Vec<Vec<&str>> {
-    table
-        .lines()
-        .map(columns)
-        .filter(|r| !r.is_empty())
-        .collect()
-}
 
 fn pod(name: &str, app: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": {"app": app}},
@@ -627,6 +533,61 @@ async fn get_events_lists_a_core_event() {
             "happened",
             "to",
             "web-1"
+        ],
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_events_k8s_io_wide_prints_the_core_event_columns() {
+    let server = TestServer::start().await.unwrap();
+    let dir = scratch("events-wide");
+    let url = server.url();
+    let mut ev = event("web-1.b", "Pod", "v1", "web-1", "Pulled");
+    ev["involvedObject"]["fieldPath"] = json!("spec.containers{main}");
+    ev["source"]["host"] = json!("node-1");
+    ev["count"] = json!(3);
+    server
+        .create("/api/v1/namespaces/default/events", ev)
+        .unwrap();
+    let core = run(&url, &dir, &["get", "events", "-o", "wide"]).await;
+    let out = run(&url, &dir, &["get", "events.events.k8s.io", "-o", "wide"]).await;
+    assert_eq!(out, core);
+    let table = rows(&out);
+    assert_eq!(
+        table[0],
+        [
+            "LAST",
+            "SEEN",
+            "TYPE",
+            "REASON",
+            "OBJECT",
+            "SUBOBJECT",
+            "SOURCE",
+            "MESSAGE",
+            "FIRST",
+            "SEEN",
+            "COUNT",
+            "NAME"
+        ],
+        "{out}"
+    );
+    assert_eq!(
+        table[1][1..],
+        [
+            "Normal",
+            "Pulled",
+            "pod/web-1",
+            "spec.containers{main}",
+            "tester,",
+            "node-1",
+            "Pulled",
+            "happened",
+            "to",
+            "web-1",
+            table[1][0],
+            "3",
+            "web-1.b"
         ],
         "{out}"
     );

@@ -4,96 +4,15 @@
 //! schemas in OpenAPI (`kubectl explain`, validated `kubectl apply`), and field-validation
 //! warnings (`--validate=warn`).
 //!
-//! kubectl is looked up in `$KUBECTL`, `/usr/bin/kubectl`, `/usr/local/bin/kubectl`, then
-//! `PATH`; without it these tests fail saying so.
+//! kubectl is found and run by `common::kubectl`; without it these tests fail saying so.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
-use std::time::Duration;
+mod common;
 
+use common::kubectl::{columns, output, run_with_stderr as run, scratch};
 use serde_json::{Value, json};
 use testserver::TestServer;
-use tokio::process::Command;
-
-/// Upper bound for one kubectl step, so a broken server fails the test instead of hanging it.
-const STEP: Duration = Duration::from_secs(60);
-
-fn kubectl_path() -> PathBuf {
-    let mut candidates: Vec<PathBuf> = Vec::new();
-    if let Some(p) = std::env::var_os("KUBECTL") {
-        candidates.push(p.into());
-    }
-    candidates.push("/usr/bin/kubectl".into());
-    candidates.push("/usr/local/bin/kubectl".into());
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("kubectl")));
-    }
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("kubectl NOT FOUND: set KUBECTL=/path/to/kubectl (1.32)"))
-}
-
-/// A scratch directory for kubectl's cache and manifests, removed on drop.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-impl std::ops::Deref for Scratch {
-    type Target = Path;
-
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-fn scratch(test: &str) -> Scratch {
-    let dir = std::env::temp_dir().join(format!(
-        "testserver-kubectl-semantics-{}-{test}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    Scratch(dir)
-}
-
-async fn output(url: &str, dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(kubectl_path());
-    cmd.arg("--server")
-        .arg(url)
-        .arg("--cache-dir")
-        .arg(dir.join("cache"))
-        .args(args)
-        .env("KUBECONFIG", dir.join("no-kubeconfig"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    tokio::time::timeout(STEP, cmd.output())
-        .await
-        .unwrap_or_else(|_| panic!("kubectl {args:?} did not finish"))
-        .unwrap()
-}
-
-/// Runs kubectl; returns (stdout, stderr), failing the test on a non-zero exit.
-async fn run(url: &str, dir: &Path, args: &[&str]) -> (String, String) {
-    let out = output(url, dir, args).await;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(
-        out.status.success(),
-        "kubectl {args:?} failed: {}\nstdout: {stdout}\nstderr: {stderr}",
-        out.status
-    );
-    (stdout, stderr)
-}
-
-fn columns(line: &str) -> Vec<&str> {
-    line.split_whitespace().collect()
-}
 
 fn deployment(image_b: &str) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment",

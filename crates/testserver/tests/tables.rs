@@ -173,3 +173,60 @@ async fn namespaces_print_their_phase() {
         .unwrap();
     assert_eq!(row["cells"][1], "Active");
 }
+
+#[tokio::test]
+async fn events_k8s_io_events_print_the_core_event_columns_and_cells() {
+    let server = TestServer::start().await.unwrap();
+    server.create_namespace(NS).unwrap();
+    // A new-API event: no first/last timestamps or count, a series, a reporting controller.
+    let ev = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "t.2"},
+        "eventTime": format!("{}.000000Z", minutes_ago(20).trim_end_matches('Z')),
+        "series": {"count": 5, "lastObservedTime":
+            format!("{}.000000Z", minutes_ago(15).trim_end_matches('Z'))},
+        "reportingController": "ctl", "reportingInstance": "ctl-1", "action": "Sync",
+        "reason": "Synced", "note": " synced ok ", "type": "Normal",
+        "regarding": {"kind": "Pod", "name": "fv-warn", "namespace": NS, "fieldPath": "spec"}});
+    let mut client = common::Client::new(&server);
+    let resp = client
+        .post(
+            &format!("/apis/events.k8s.io/v1/namespaces/{NS}/events"),
+            &ev,
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", String::from_utf8_lossy(&resp.body));
+    client.accept = Some(TABLE.into());
+    let core = client
+        .get(&format!("/api/v1/namespaces/{NS}/events"))
+        .await
+        .json();
+    let v1 = client
+        .get(&format!("/apis/events.k8s.io/v1/namespaces/{NS}/events"))
+        .await
+        .json();
+    let want = recorded("events")["response"]["body"].clone();
+    assert_eq!(v1["columnDefinitions"], want["columnDefinitions"]);
+    assert_eq!(v1["columnDefinitions"], core["columnDefinitions"]);
+    assert_eq!(v1["rows"][0]["cells"], core["rows"][0]["cells"]);
+    assert_eq!(
+        v1["rows"][0]["cells"],
+        json!([
+            "15m",
+            "Normal",
+            "Synced",
+            "pod/fv-warn",
+            "spec",
+            "ctl, ctl-1",
+            "synced ok",
+            "20m",
+            5,
+            "t.2"
+        ])
+    );
+    let one = client
+        .get(&format!(
+            "/apis/events.k8s.io/v1/namespaces/{NS}/events/t.2"
+        ))
+        .await
+        .json();
+    assert_eq!(one["rows"][0]["cells"], core["rows"][0]["cells"]);
+}

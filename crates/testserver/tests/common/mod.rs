@@ -1,7 +1,11 @@
 //! A minimal HTTP(S) client for the tests, built on hyper's connection API so the tests do not
-//! depend on the project's own REST client (the server is a check of that client).
+//! depend on the project's own REST client (the server is a check of that client), and the
+//! kubectl runner of the `kubectl*.rs` files ([`kubectl`]).
 
+// Each test binary uses a different part of these helpers.
 #![allow(clippy::unwrap_used, dead_code, missing_docs)]
+
+pub mod kubectl;
 
 use std::sync::Arc;
 
