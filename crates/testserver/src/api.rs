@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::authn::{self, ANONYMOUS, Authn};
 use crate::body::{self, Body};
 use crate::compression;
+use crate::crd_schema::CrSchema;
 use crate::discovery;
 use crate::event_conversion;
 use crate::field_validation;
@@ -416,8 +417,15 @@ async fn resource_request(
             watch::start(env, res, r.namespace.clone(), opts, format)
         }
         Verb::Create => {
-            let (value, raw) = read_object(shared, req, protobuf).await?;
-            let warnings = field_validation::check(&r.res, validation, &raw.unwrap_or_default())?;
+            let (mut value, raw) = read_object(shared, req, protobuf).await?;
+            let cr = CrSchema::current(store, &r.res);
+            let warnings = field_validation::decode(
+                &r.res,
+                cr.as_ref(),
+                validation,
+                raw.as_deref(),
+                &mut value,
+            )?;
             let obj = objects::create(store, scope, value)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(field_validation::with_warnings(
@@ -426,8 +434,15 @@ async fn resource_request(
             ))
         }
         Verb::Update => {
-            let (value, raw) = read_object(shared, req, protobuf).await?;
-            let warnings = field_validation::check(&r.res, validation, &raw.unwrap_or_default())?;
+            let (mut value, raw) = read_object(shared, req, protobuf).await?;
+            let cr = CrSchema::current(store, &r.res);
+            let warnings = field_validation::decode(
+                &r.res,
+                cr.as_ref(),
+                validation,
+                raw.as_deref(),
+                &mut value,
+            )?;
             let obj = objects::update(store, scope, &name, value, part)?;
             crate::crd::serve_if_crd(shared, scope, &obj);
             Ok(field_validation::with_warnings(
@@ -438,13 +453,36 @@ async fn resource_request(
         Verb::Patch => {
             let ct = content_type(&req);
             let kind = PatchType::from_content_type(&ct)
-                .ok_or_else(|| ApiError::unsupported_media_type(&ct))?;
+                .filter(|k| !(r.res.custom && *k == PatchType::Strategic))
+                .ok_or_else(|| match r.res.custom {
+                    true => crate::patch::unsupported_for_custom_resources(),
+                    false => ApiError::unsupported_media_type(&ct),
+                })?;
             let bytes = read_body(shared, req).await?;
-            let warnings = match kind {
-                PatchType::Json => Vec::new(),
-                _ => field_validation::check(&r.res, validation, &bytes)?,
+            let (mut warnings, body_found) = match (kind, r.res.custom) {
+                (PatchType::Json, _) => (Vec::new(), Vec::new()),
+                (_, true) if validation != field_validation::Directive::Ignore => {
+                    (Vec::new(), field_validation::duplicates(&bytes))
+                }
+                (_, true) => (Vec::new(), Vec::new()),
+                (_, false) => (
+                    field_validation::check(&r.res, validation, &bytes)?,
+                    Vec::new(),
+                ),
             };
-            let (obj, created) = objects::patch(store, scope, &name, kind, &bytes, part)?;
+            let cr = CrSchema::current(store, &r.res);
+            let decode = |patched: &mut Value| {
+                field_validation::patched_custom(
+                    &r.res,
+                    cr.as_ref(),
+                    validation,
+                    body_found,
+                    patched,
+                )
+            };
+            let (obj, created, decoded) =
+                objects::patch(store, scope, &name, kind, &bytes, part, decode)?;
+            warnings.extend(decoded);
             crate::crd::serve_if_crd(shared, scope, &obj);
             let code = if created { 201 } else { 200 };
             Ok(field_validation::with_warnings(

@@ -2,8 +2,15 @@
 //! [`TestServer::create`](crate::TestServer::create)) serves each of its served versions as a
 //! custom resource, as the apiextensions server does once a CRD is established.
 //!
-//! Differs from Go: established at once, schemas are not validated or pruned, and deleting a
-//! CRD leaves its resource served (its objects stay too).
+//! The schema of each version shapes its custom resources (see `crd_schema`: pruning and
+//! ObjectMeta coercion on decoding, `crd_validation` before storing).
+//!
+//! Differs from Go: established at once; a CRD is stored as sent (its schema is not checked
+//! for being structural, so a malformed schema is used as far as it makes sense and never
+//! fails a request); schema defaults are not applied; deleting a CRD leaves its resource
+//! served (its objects stay too); custom resources registered with
+//! [`TestServer::register_custom_resource`](crate::TestServer::register_custom_resource) have
+//! no CRD, hence no schema, and are stored as sent.
 
 use apimachinery::util::sync::RwLockExt;
 use serde_json::Value;

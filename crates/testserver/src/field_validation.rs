@@ -17,10 +17,21 @@
 //! `fieldValidation`, skips client-side validation and sends `fieldValidation=Strict`
 //! (`--validate=warn` sends `Warn`) and prints the warnings it gets.
 //!
-//! Differs from Go: custom resources (no recorded schema) are not checked, unknown fields are
-//! kept in the stored object rather than dropped by decoding into the Go type, patch bodies are
-//! checked as partial objects (keys starting with `$`, strategic-merge directives, skipped;
-//! JSON patches not checked), and protobuf bodies are not checked.
+//! Unknown fields are also dropped, as decoding does: a built-in kind's unknown fields are
+//! removed from the body before it is stored ([`decode`], under every directive, as decoding
+//! into the Go type does), and a custom resource is pruned by its CRD's schema
+//! ([`crd_schema::coerce`]), which also names what it dropped: `strict decoding error:
+//! unknown field "spec.foo"` under `Strict`, a warning each under `Warn`. A patch of a custom
+//! resource is checked on the patched object, as Go's `jsonPatcher` does: under `Strict` the
+//! answer is Go's 422 `"" is invalid: patch: Invalid value: "<patched object>": strict
+//! decoding error: ...` ([`patched_custom`]).
+//!
+//! Differs from Go: patch bodies of built-in kinds are checked as partial objects (keys
+//! starting with `$`, strategic-merge directives, skipped; JSON patches not checked) with the
+//! create's 400 rather than checked as the patched object with a 422; the unknown fields of a
+//! custom resource come in Go's order (metadata, then the pruned paths sorted) but the
+//! metadata's own in key order, not body order; protobuf bodies are not checked (they
+//! cannot carry unknown fields).
 
 use std::collections::HashSet;
 
@@ -30,6 +41,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::body::Body;
+use crate::crd_schema::{self, CrSchema};
 use crate::openapi::{self, kind_schema, resolve};
 use crate::resources::ResourceInfo;
 use crate::status::ApiError;
@@ -77,20 +89,165 @@ pub(crate) fn check(
     if directive == Directive::Ignore {
         return Ok(Vec::new());
     }
-    let findings = findings(res, raw);
-    if findings.is_empty() {
+    let found = findings(res, raw).into_iter().map(|f| f.0).collect();
+    verdict(res, directive, found)
+}
+
+/// Port of the decoding step of the create and update handlers (`decoder.Decode` with a
+/// strict serializer, then `addStrictDecodingWarnings` or `transformDecodeError`): checks the
+/// JSON body `raw` (`None` for protobuf) of `res` under `directive`, and removes from `value`
+/// what decoding would drop: a built-in kind's unknown fields; for a custom resource with a
+/// schema (`cr`), what [`crd_schema::coerce`] prunes. Returns the warnings to send.
+///
+/// # Errors
+///
+/// Under `Strict`, a 400 naming every unknown and duplicate field.
+pub(crate) fn decode(
+    res: &ResourceInfo,
+    cr: Option<&CrSchema>,
+    directive: Directive,
+    raw: Option<&[u8]>,
+    value: &mut Value,
+) -> Result<Vec<String>, ApiError> {
+    let found: Vec<String> = if res.custom {
+        match cr {
+            Some(cr) => {
+                let mut found = raw.map(duplicates).unwrap_or_default();
+                found.extend(unknown_texts(crd_schema::coerce(value, cr)));
+                found
+            }
+            None => Vec::new(),
+        }
+    } else {
+        let found = match (directive, raw) {
+            (Directive::Ignore, _) | (_, None) => Vec::new(),
+            (_, Some(raw)) => findings(res, raw).into_iter().map(|f| f.0).collect(),
+        };
+        drop_builtin_unknown(res, value);
+        found
+    };
+    verdict(res, directive, found)
+}
+
+/// What `directive` makes of the strict-decoding `found`: a 400 under `Strict`, warnings
+/// under `Warn`, nothing under `Ignore`.
+fn verdict(
+    res: &ResourceInfo,
+    directive: Directive,
+    found: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
+    match directive {
+        _ if found.is_empty() => Ok(Vec::new()),
+        Directive::Ignore => Ok(Vec::new()),
+        Directive::Warn => Ok(found),
+        Directive::Strict => Err(ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+            found.join(", "),
+            kind = res.kind,
+            version = res.version,
+        ))),
+    }
+}
+
+fn unknown_texts(paths: Vec<String>) -> impl Iterator<Item = String> {
+    paths.into_iter().map(|p| format!("unknown field \"{p}\""))
+}
+
+/// Port of the custom-resource half of `jsonPatcher.applyPatchToCurrentObject`: decodes the
+/// `patched` object of `res` as the codec does (pruned by its schema, see [`crd_schema::coerce`]),
+/// with `body_found` the strict errors of the patch body itself (duplicate fields). Returns the
+/// warnings to send; a built-in kind's patched object only loses its unknown fields (its
+/// body was checked by [`check`]).
+///
+/// # Errors
+///
+/// Under `Strict`, Go's 422 about the field `patch`, whose value is the patched object before
+/// pruning.
+pub(crate) fn patched_custom(
+    res: &ResourceInfo,
+    cr: Option<&CrSchema>,
+    directive: Directive,
+    body_found: Vec<String>,
+    patched: &mut Value,
+) -> Result<Vec<String>, ApiError> {
+    if !res.custom {
+        drop_builtin_unknown(res, patched);
         return Ok(Vec::new());
     }
-    let texts: Vec<String> = findings.into_iter().map(|f| f.0).collect();
-    if directive == Directive::Warn {
-        return Ok(texts);
+    let Some(cr) = cr else {
+        return Ok(Vec::new());
+    };
+    let before = (directive == Directive::Strict).then(|| patched.to_string());
+    let mut found = body_found;
+    found.extend(unknown_texts(crd_schema::coerce(patched, cr)));
+    match (directive, before) {
+        (_, _) if found.is_empty() => Ok(Vec::new()),
+        (Directive::Strict, Some(before)) => {
+            let quoted = serde_json::to_string(&before).unwrap_or_default();
+            let message = format!(
+                "Invalid value: {quoted}: strict decoding error: {}",
+                found.join(", ")
+            );
+            let mut err = ApiError::new(
+                422,
+                "Invalid",
+                format!(" \"\" is invalid: patch: {message}"),
+            );
+            err.details = Some(serde_json::json!({"causes": [{
+                "reason": "FieldValueInvalid", "message": message, "field": "patch"}]}));
+            Err(err)
+        }
+        (Directive::Warn, _) => Ok(found),
+        _ => Ok(Vec::new()),
     }
-    Err(ApiError::bad_request(format!(
-        "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-        texts.join(", "),
-        kind = res.kind,
-        version = res.version,
-    )))
+}
+
+/// The duplicate fields of a JSON body (`duplicate field "a.b"`), as the strict JSON decoder
+/// of an unstructured object reports them; none if it does not parse.
+pub(crate) fn duplicates(raw: &[u8]) -> Vec<String> {
+    let Ok(node) = serde_json::from_slice::<Node>(raw) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    walk_duplicates(&node, "", &mut out);
+    out
+}
+
+fn walk_duplicates(node: &Node, path: &str, out: &mut Vec<String>) {
+    match node {
+        Node::Object(members) => {
+            let mut seen = HashSet::new();
+            for (key, v) in members {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                if !seen.insert(key.as_str()) {
+                    out.push(format!("duplicate field \"{child}\""));
+                }
+                walk_duplicates(v, &child, out);
+            }
+        }
+        Node::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                walk_duplicates(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        Node::Scalar => {}
+    }
+}
+
+/// Removes from `value` (an object of built-in kind `res`) the fields its schema does not
+/// declare, as decoding into the Go type does.
+fn drop_builtin_unknown(res: &ResourceInfo, value: &mut Value) {
+    let Some(schemas) = openapi::builtin_schemas(&res.group, &res.version) else {
+        return;
+    };
+    let Some(schema) = kind_schema(schemas, &res.group, &res.version, &res.kind) else {
+        return;
+    };
+    openapi::drop_unknown(schemas, schema, value, "", &mut Vec::new());
 }
 
 /// Adds one `Warning: 299 - "<text>"` header per warning (`warning.AddWarning` as the

@@ -19,12 +19,14 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::crd_schema::CrSchema;
+use crate::crd_validation;
 use crate::defaults::{self, meta_str, with_metadata};
 use crate::event_conversion;
 use crate::patch::{self, PatchType};
 use crate::resources::ResourceInfo;
 use crate::selectors::{FieldSelector, LabelSelector};
-use crate::status::{self, ApiError};
+use crate::status::{self, ApiError, StatusCause};
 use crate::store::{ObjectKey, Store, StoredObject, Txn};
 
 /// Storage key of the namespaces resource.
@@ -247,7 +249,8 @@ pub(crate) fn create(
             name
         };
         let object = Value::Object(map);
-        let causes = defaults::validate(&scope.res.kind, &object);
+        let mut causes = defaults::validate(&scope.res.kind, &object);
+        causes.extend(custom_causes(txn, scope.res, &object));
         if !causes.is_empty() {
             return Err(ApiError::invalid(
                 &scope.res.group,
@@ -356,7 +359,8 @@ fn create_in_txn(
     defaults::apply_defaults(&scope.res.kind, &mut map);
     defaults::normalize(&scope.res.kind, &mut map);
     let object = Value::Object(map);
-    let causes = defaults::validate(&scope.res.kind, &object);
+    let mut causes = defaults::validate(&scope.res.kind, &object);
+    causes.extend(custom_causes(txn, scope.res, &object));
     if !causes.is_empty() {
         return Err(ApiError::invalid(
             &scope.res.group,
@@ -430,6 +434,10 @@ fn write_update(
     }
     defaults::normalize(&res.kind, &mut new);
     let new = Value::Object(new);
+    let causes = custom_causes(txn, res, &new);
+    if !causes.is_empty() {
+        return Err(ApiError::invalid(&res.group, &res.kind, &name, &causes));
+    }
     if new == *existing.value() {
         return Ok(Arc::clone(existing));
     }
@@ -451,6 +459,15 @@ fn write_update(
         return Ok(Arc::new(StoredObject::new(new)));
     }
     Ok(txn.put(&res.key, key, new))
+}
+
+/// The schema part of `customResourceValidator.Validate` (registry/customresource/validator.go):
+/// a custom resource whose CRD version has a schema is checked against it
+/// ([`crd_validation`]); other objects have no such causes.
+fn custom_causes(txn: &Txn<'_>, res: &ResourceInfo, object: &Value) -> Vec<StatusCause> {
+    CrSchema::in_txn(txn, res)
+        .map(|s| crd_validation::validate(&s.schema, object))
+        .unwrap_or_default()
 }
 
 /// Rewrites `spec.replicas` through the scale subresource: `scale` turns the current
@@ -489,8 +506,13 @@ pub(crate) fn update_scale(
     })
 }
 
-/// Patches an object (PATCH). Returns the object and whether it was created (apply of a
-/// missing object).
+/// What a PATCH stored: the object, whether it was created (apply of a missing object), and
+/// the warnings decoding the patched object gave.
+pub(crate) type Patched = (Arc<StoredObject>, bool, Vec<String>);
+
+/// Patches an object (PATCH). `decode` is the decoding of the patched object (or of an apply
+/// body that creates one), as the handler's codec does it: it drops what decoding drops and
+/// returns the warnings to send (see [`crate::field_validation::patched_custom`]).
 pub(crate) fn patch(
     store: &Store,
     scope: Scope<'_>,
@@ -498,16 +520,19 @@ pub(crate) fn patch(
     kind: PatchType,
     body: &[u8],
     part: Part,
-) -> Result<(Arc<StoredObject>, bool), ApiError> {
+    decode: impl FnOnce(&mut Value) -> Result<Vec<String>, ApiError>,
+) -> Result<Patched, ApiError> {
     let patch_doc = patch::parse(body)?;
     scope.write(store, |txn| {
         let key = scope.key(name);
         let Some(existing) = txn.get(&scope.res.key, &key) else {
             if kind == PatchType::Apply && part == Part::Main {
+                let mut patch_doc = patch_doc;
+                let warnings = decode(&mut patch_doc)?;
                 let mut map = into_map(patch_doc, scope.res)?;
                 place_in_namespace(scope, &mut map)?;
                 with_metadata(&mut map, |m| m.insert("name".into(), json!(name)));
-                return create_in_txn(txn, scope, Value::Object(map)).map(|o| (o, true));
+                return create_in_txn(txn, scope, Value::Object(map)).map(|o| (o, true, warnings));
             }
             return Err(ApiError::not_found(
                 &scope.res.group,
@@ -516,11 +541,12 @@ pub(crate) fn patch(
             ));
         };
         // A patch applies to the object as the client sees it.
-        let patched = if event_conversion::converts(scope.res) {
+        let mut patched = if event_conversion::converts(scope.res) {
             patch::apply(kind, &event_conversion::to_events_v1(&existing), &patch_doc)?
         } else {
             patch::apply(kind, &existing, &patch_doc)?
         };
+        let warnings = decode(&mut patched)?;
         let mut map = into_map(patched, scope.res)?;
         place_in_namespace(scope, &mut map)?;
         let patched_rv = with_metadata(&mut map, |m| {
@@ -537,7 +563,7 @@ pub(crate) fn patch(
                 name,
             ));
         }
-        write_update(txn, scope, &existing, map, part).map(|o| (o, false))
+        write_update(txn, scope, &existing, map, part).map(|o| (o, false, warnings))
     })
 }
 

@@ -230,6 +230,73 @@ pub(crate) fn resolve<'a>(schemas: &'a Map<String, Value>, mut schema: &'a Value
     schema
 }
 
+/// Removes from `value` the members `schema` does not declare (the rules by which field
+/// validation finds unknown fields: `$ref`s resolved, `x-kubernetes-preserve-unknown-fields`
+/// and objects without declared fields left alone) and appends their paths (below `path`) to `out`.
+pub(crate) fn drop_unknown(
+    schemas: &Map<String, Value>,
+    schema: &Value,
+    value: &mut Value,
+    path: &str,
+    out: &mut Vec<String>,
+) {
+    drop_walk(schemas, schema, value, path, out, 0);
+}
+
+fn drop_walk(
+    schemas: &Map<String, Value>,
+    schema: &Value,
+    value: &mut Value,
+    path: &str,
+    out: &mut Vec<String>,
+    depth: usize,
+) {
+    if depth > 64 {
+        return;
+    }
+    let schema = resolve(schemas, schema);
+    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        return;
+    }
+    match value {
+        Value::Object(members) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+            if properties.is_none() && additional.is_none() {
+                return;
+            }
+            let keys: Vec<String> = members.keys().cloned().collect();
+            for key in keys {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                let field = match properties {
+                    Some(props) => props.get(&key),
+                    None => additional,
+                };
+                match (field, members.get_mut(&key)) {
+                    (Some(s), Some(v)) => drop_walk(schemas, s, v, &child, out, depth + 1),
+                    (None, _) => {
+                        members.remove(&key);
+                        out.push(child);
+                    }
+                    (Some(_), None) => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                for (i, v) in items.iter_mut().enumerate() {
+                    drop_walk(schemas, s, v, &format!("{path}[{i}]"), out, depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `computeETag`: upper-case hex SHA-512.
 fn etag(data: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA512, data);

@@ -5,9 +5,11 @@
 //!
 //! Differs from the API server: `apply-patch+yaml` (server-side apply) is applied as a JSON
 //! merge patch of the applied configuration, with no field ownership or conflicts, and its body
-//! must be JSON (which is what kubectl sends), not YAML; a strategic merge patch on a kind
-//! without a recorded schema (a custom resource) merges maps and replaces lists where the API
-//! server answers 415, so that tests patching custom resources keep working.
+//! must be JSON (which is what kubectl sends), not YAML.
+//!
+//! Custom resources take JSON patch, merge patch and apply only, as the apiextensions
+//! server's `customresource_handler.go` offers them: a strategic merge patch is a 415
+//! ([`unsupported_for_custom_resources`]), whether or not the object exists.
 
 use serde_json::Value;
 
@@ -39,6 +41,27 @@ impl PatchType {
             _ => None,
         }
     }
+}
+
+/// The patch types a custom resource accepts, in the order kube-apiserver lists them
+/// (`supportedTypes` of customresource_handler.go, CBOR apply being off by default).
+const CUSTOM_RESOURCE_PATCH_TYPES: [&str; 3] = [
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/apply-patch+yaml",
+];
+
+/// The 415 of a PATCH whose type a custom resource does not accept (a strategic merge
+/// patch): `negotiation.NewUnsupportedMediaTypeError(supportedTypes)`, with no details.
+pub(crate) fn unsupported_for_custom_resources() -> ApiError {
+    ApiError::new(
+        415,
+        "UnsupportedMediaType",
+        format!(
+            "the body of the request was in an unknown format - accepted media types include: {}",
+            CUSTOM_RESOURCE_PATCH_TYPES.join(", ")
+        ),
+    )
 }
 
 /// Parses a patch body.
