@@ -12,7 +12,7 @@ use std::sync::Arc;
 use apimachinery::util::sync::RwLockExt;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -27,6 +27,7 @@ use crate::event_conversion;
 use crate::field_validation;
 use crate::list;
 use crate::list_options_validation;
+use crate::managed_fields::{self, Operation};
 use crate::negotiate::{self, Format, Input};
 use crate::objects::{self, Part, Scope};
 use crate::openapi;
@@ -327,6 +328,24 @@ async fn resource_request(
         // DeleteOptions may also carry dryRun in the body: checked once it is read.
         _ => {}
     }
+    let patch_type = match verb {
+        Verb::Patch => Some(content_type(&req)),
+        _ => None,
+    }
+    .map(|ct| (PatchType::from_content_type(&ct), ct));
+    if let Some((kind, _)) = &patch_type {
+        managed_fields::validate_patch_options(
+            *kind == Some(PatchType::Apply),
+            &opts.field_manager,
+            opts.force,
+        )?;
+    }
+    let user_agent = req
+        .headers()
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let manager = managed_fields::manager_or_user_agent(&opts.field_manager, user_agent);
     let validation = field_validation::Directive::from_query(req.uri().query());
     let table = format == Format::Table;
     let protobuf = r.res.has_protobuf();
@@ -334,6 +353,8 @@ async fn resource_request(
         res: &r.res,
         namespace: r.namespace.as_deref(),
         dry_run: opts.dry_run,
+        manager: &manager,
+        force: opts.force == Some(true),
     };
     let name = r.name.clone().unwrap_or_default();
     let part = if r.subresource.is_some() {
@@ -451,8 +472,8 @@ async fn resource_request(
             ))
         }
         Verb::Patch => {
-            let ct = content_type(&req);
-            let kind = PatchType::from_content_type(&ct)
+            let (kind, ct) = patch_type.unwrap_or_default();
+            let kind = kind
                 .filter(|k| !(r.res.custom && *k == PatchType::Strategic))
                 .ok_or_else(|| match r.res.custom {
                     true => crate::patch::unsupported_for_custom_resources(),
@@ -554,15 +575,20 @@ async fn scale_request(
         )),
         Verb::Update => {
             let (wanted, _) = read_object(shared, req, scope.res.has_protobuf()).await?;
-            let out = objects::update_scale(store, scope, name, |_| Ok(wanted))?;
+            let out = objects::update_scale(store, scope, name, Operation::Update, |_| Ok(wanted))?;
             Ok(body::object(200, &out, format))
         }
         Verb::Patch => {
             let ct = content_type(&req);
             let kind = PatchType::from_content_type(&ct)
                 .ok_or_else(|| ApiError::unsupported_media_type(&ct))?;
-            let patch = crate::patch::parse(&read_body(shared, req).await?)?;
-            let out = objects::update_scale(store, scope, name, |current| {
+            let patch = crate::patch::parse(kind, &read_body(shared, req).await?)?;
+            // An apply of a Scale sets what it names: a merge of the configuration.
+            let (kind, operation) = match kind {
+                PatchType::Apply => (PatchType::Merge, Operation::Apply),
+                other => (other, Operation::Update),
+            };
+            let out = objects::update_scale(store, scope, name, operation, |current| {
                 crate::patch::apply(kind, current, &patch)
             })?;
             Ok(body::object(200, &out, format))

@@ -142,7 +142,8 @@ fn default_field(map: &mut Map<String, Value>, key: &str, value: Value) {
     map.entry(key).or_insert(value);
 }
 
-/// Fills in the defaults a real server applies to `kind` on create.
+/// Fills in the defaults a real server's decoding applies to `kind` on create (what
+/// admission adds comes later, from [`admit`]).
 pub(crate) fn apply_defaults(kind: &str, object: &mut Map<String, Value>) {
     match kind {
         "Pod" => default_pod(object),
@@ -197,6 +198,23 @@ pub(crate) fn apply_defaults(kind: &str, object: &mut Map<String, Value>) {
             default_field(object, "status", json!({}));
         }
         _ => {}
+    }
+}
+
+/// What the mutating admission plugins of a default kube-apiserver add to a created `kind`,
+/// after the field manager has recorded the writer's fields (so nobody owns them, as in Go):
+/// for pods, `DefaultTolerationSeconds`' two tolerations and `Priority`'s `priority` and
+/// `preemptionPolicy`.
+pub(crate) fn admit(kind: &str, object: &mut Map<String, Value>) {
+    if kind != "Pod" {
+        return;
+    }
+    if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+        if !spec.contains_key("tolerations") {
+            spec.insert("tolerations".into(), default_tolerations().clone());
+        }
+        default_field(spec, "priority", json!(0));
+        default_field(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     }
 }
 
@@ -282,12 +300,7 @@ fn default_pod(object: &mut Map<String, Value>) {
         default_field(spec, "dnsPolicy", json!("ClusterFirst"));
         default_field(spec, "securityContext", json!({}));
         default_field(spec, "schedulerName", json!("default-scheduler"));
-        if !spec.contains_key("tolerations") {
-            spec.insert("tolerations".into(), default_tolerations().clone());
-        }
-        default_field(spec, "priority", json!(0));
         default_field(spec, "enableServiceLinks", json!(true));
-        default_field(spec, "preemptionPolicy", json!("PreemptLowerPriority"));
     }
     let status = object.entry("status").or_insert_with(|| json!({}));
     if let Some(status) = status.as_object_mut() {

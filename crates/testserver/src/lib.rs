@@ -106,7 +106,7 @@
 //! - Verbs: get, list, watch (`?watch=1` and `/watch/` paths), create, update, patch (merge,
 //!   JSON patch, strategic merge by the schemas' merge keys with every directive (built-in
 //!   kinds; custom resources answer 415, as in Go); server-side
-//!   apply approximated as a merge patch, see [`patch`](crate#patches)), delete (finalizers, uid/resourceVersion preconditions),
+//!   apply with field ownership, see [field management](crate#field-management)), delete (finalizers, uid/resourceVersion preconditions),
 //!   deletecollection.
 //!
 //! # Semantics worth knowing
@@ -140,23 +140,41 @@
 //! `x-kubernetes-patch-merge-key`/`x-kubernetes-patch-strategy` of the recorded OpenAPI schemas,
 //! as apimachinery's `strategicpatch` does (`$patch`, `$retainKeys`, `$setElementOrder`,
 //! `$deleteFromPrimitiveList`; malformed patches answer 400/422/500 as the API server does).
-//! `application/apply-patch+yaml` is applied as a JSON merge patch (no field ownership); the
-//! apply body must be JSON, which is what kubectl sends. Apply on a missing object creates it
-//! (201). Tables print the columns of kube-apiserver's printers (wide columns at priority 1)
+//! `application/apply-patch+yaml` (or `+json`, YAML or JSON body) is server-side apply, see
+//! below. Tables print the columns of kube-apiserver's printers (wide columns at priority 1)
 //! for pods, configmaps, secrets, services, namespaces, nodes, events (core and events.k8s.io/v1 alike), deployments, leases,
 //! serviceaccounts, rolebindings and clusterrolebindings; roles and clusterroles print NAME
 //! and CREATED AT, as apiserver's default table convertor does; other kinds NAME and AGE.
+//!
+//! # Field management
+//!
+//! Every create, update and patch keeps `metadata.managedFields` as kube-apiserver's field
+//! manager does: an `Update` entry for the writer (`?fieldManager=`, else the User-Agent up to
+//! its first `/`, else `unknown`; [`TestServer::create`]/[`update`](TestServer::update)
+//! record `unknown`), with the request's apiVersion and subresource (`status`, `scale`); the
+//! main resource never owns `status` and a status write owns only `status`, as the
+//! strategies' reset fields say. A PATCH of type `application/apply-patch+yaml` is
+//! server-side apply: `fieldManager` is required (422), `force=true` takes fields other
+//! managers own, otherwise their fields are a 409 `Apply failed with 1 conflict: conflict
+//! with "kubectl-create" using v1: .data.a` with one `FieldManagerConflict` cause each;
+//! fields the applier no longer applies and nobody else owns are removed; a missing object
+//! is created (201). `force` on another patch type is a 422. Dry runs answer with the
+//! managedFields the write would have stored.
 //!
 //! # Differences from a real API server
 //!
 //! Deletion is immediate (no graceful pod termination), the namespace finalizer runs inline
 //! right after each write that touches a terminating namespace (no controller loop),
-//! authorization is not enforced (RBAC objects are only stored), `managedFields` are not
-//! maintained, CRD `selectableFields` are not served (custom resources select on
+//! authorization is not enforced (RBAC objects are only stored), field management types
+//! custom resources with structured-merge-diff's deduced type (maps granular, lists atomic)
+//! rather than their CRD schema and manages `events.k8s.io/v1` writes in their stored core
+//! `v1` form, an apply through `scale` takes `spec.replicas` without conflict checks, the
+//! `fieldManager` of a create or update is not checked for length, CRD `selectableFields` are not served (custom resources select on
 //! `metadata.name`/`metadata.namespace` only), and
 //! objects are kept as JSON: protobuf is
 //! converted at the edge through `api::scheme`. YAML is neither written (an `Accept` of
-//! `application/yaml` is answered in JSON) nor read (YAML bodies get 415); DeleteOptions
+//! `application/yaml` is answered in JSON) nor read (YAML bodies get 415, apply
+//! configurations excepted); DeleteOptions
 //! bodies may be JSON or protobuf. CRD schemas are not checked for being structural, apply no
 //! defaults, and validate without `format`, CEL rules, `allOf`/`anyOf`/`oneOf`/`not` or
 //! ratcheting (see the `crd_validation` module); a strict patch of a built-in kind is
@@ -181,11 +199,9 @@ mod event_conversion;
 mod fault_match;
 mod faults;
 mod field_validation;
-#[allow(dead_code)] // wired into objects.rs in a following change
 mod fieldpath;
 mod list;
 mod list_options_validation;
-#[allow(dead_code)] // wired into objects.rs in a following change
 mod managed_fields;
 mod negotiate;
 mod objectmeta;
@@ -200,7 +216,6 @@ mod request_info;
 mod resources;
 mod router;
 mod scale;
-#[allow(dead_code)] // wired into objects.rs in a following change
 mod schemaconv;
 mod selectors;
 mod server;
@@ -208,7 +223,6 @@ mod state;
 mod status;
 mod store;
 mod strategic_merge;
-#[allow(dead_code)] // wired into objects.rs in a following change
 mod structured_merge;
 mod table;
 mod tls;

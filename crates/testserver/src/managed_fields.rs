@@ -2,7 +2,13 @@
 //! `pkg/util/managedfields/internal/` (`fieldmanager.go`, `managedfields.go`,
 //! `structuredmerge.go`, `managedfieldsupdater.go`, `stripmeta.go`, `skipnonapplied.go`,
 //! `buildmanagerinfo.go`, `versioncheck.go`, `conflict.go`) and of the request checks of
-//! apiserver `pkg/endpoints/handlers` (`ValidatePatchOptions`, `prefixFromUserAgent`).
+//! apiserver `pkg/endpoints/handlers` (`ValidatePatchOptions`, `prefixFromUserAgent`), plus
+//! `managedfields/scalehandler.go` and the registry strategies' `GetResetFields`.
+//!
+//! Called by `objects.rs` on every write: [`update`] after a create, update or non-apply
+//! patch, [`apply`] for an apply patch, [`scale_to_parent`] for a `scale` write, with the
+//! reset fields of [`reset_fields`]; `api.rs` checks the PATCH options
+//! ([`validate_patch_options`]) and names the manager ([`manager_or_user_agent`]).
 //!
 //! Data flow: a write reads `metadata.managedFields` into one [`FieldSet`] per manager
 //! identifier (manager, operation, apiVersion for updates, subresource), runs
@@ -40,6 +46,9 @@ const FIELD_MANAGER_MAX_LENGTH: usize = 128;
 /// The manager the fields an object had before its first apply are given to. Go:
 /// `skipnonapplied.go`.
 const BEFORE_FIRST_APPLY: &str = "before-first-apply";
+
+/// The manager of a write that names none. Go: `buildmanagerinfo.go`.
+pub(crate) const UNKNOWN_MANAGER: &str = "unknown";
 
 /// The placeholder identity of the running update. Go: `managedfieldsupdater.go`.
 const CURRENT_OPERATION: &str = "current-operation";
@@ -360,9 +369,16 @@ impl Request<'_> {
         )
     }
 
+    /// The entry this request writes. Port of `buildManagerInfo`: an empty manager (a request
+    /// with neither `fieldManager` nor a User-Agent) is recorded as `unknown`.
     fn entry(&self, operation: Operation) -> Entry {
+        let manager = if self.manager.is_empty() {
+            UNKNOWN_MANAGER
+        } else {
+            self.manager
+        };
         Entry {
-            manager: self.manager.to_owned(),
+            manager: manager.to_owned(),
             operation,
             api_version: self.api_version.to_owned(),
             time: Some(self.now.to_owned()),
@@ -513,6 +529,83 @@ pub(crate) fn apply(
     let mut out = merged.unwrap_or(live);
     encode(&mut out, &managed);
     Ok(out)
+}
+
+/// The fields a write's strategy resets, which its manager therefore never owns. Port of
+/// `GetResetFields` of the strategies of pods, deployments, namespaces, nodes, services and
+/// custom resources: the main resource of a kind with a status subresource resets `status`;
+/// the `status` subresource resets `spec` (and, for pods, `metadata.deletionTimestamp` and
+/// `metadata.ownerReferences`; for deployments, `metadata.labels`). Differs from Go: the
+/// strategies of every kind with a status subresource are read as these, since the other
+/// kinds served reset the same paths or none.
+pub(crate) fn reset_fields(kind: &str, has_status: bool, subresource: &str) -> FieldSet {
+    match subresource {
+        "" if has_status => FieldSet::from_paths(&[Path::fields(&["status"])]),
+        "status" => {
+            let mut paths = vec![Path::fields(&["spec"])];
+            match kind {
+                "Pod" => paths.extend([
+                    Path::fields(&["metadata", "deletionTimestamp"]),
+                    Path::fields(&["metadata", "ownerReferences"]),
+                ]),
+                "Deployment" => paths.push(Path::fields(&["metadata", "labels"])),
+                _ => {}
+            }
+            FieldSet::from_paths(&paths)
+        }
+        _ => FieldSet::new(),
+    }
+}
+
+/// `metadata.managedFields` of a workload after a write of `spec.replicas` through its
+/// `scale` subresource by `req.manager` (`operation` Update, or Apply for an apply patch).
+/// Port of `ScaleHandler.ToParent` (`managedfields/scalehandler.go`) around the Scale's own
+/// field manager: when the replicas change, the writer's entry (`subresource: scale`,
+/// `apiVersion` the workload's) owns `spec.replicas` and every other entry loses it; the
+/// entry carries no `time`, as Go's takes the time of a parent entry of the same identifier,
+/// which a scale entry never has. Unchanged replicas leave managedFields as they were.
+/// Differs from Go: an apply through `scale` takes `spec.replicas` without conflict checks.
+pub(crate) fn scale_to_parent(
+    live: &Value,
+    mut new: Value,
+    req: &Request<'_>,
+    operation: Operation,
+) -> Value {
+    let replicas = Path::fields(&["spec", "replicas"]);
+    if live.pointer("/spec/replicas") == new.pointer("/spec/replicas") {
+        return new;
+    }
+    let Ok(mut managed) = decode(live) else {
+        // As in `update`: managedFields that do not decode are dropped.
+        set_managed_fields(&mut new, None);
+        return new;
+    };
+    if managed.sets.is_empty() {
+        return new;
+    }
+    let entry = Entry {
+        time: None,
+        ..req.entry(operation)
+    };
+    let id = entry.identifier();
+    let only_replicas = FieldSet::from_paths(std::slice::from_ref(&replicas));
+    managed.sets.retain(|other, vs| {
+        if *other != id && vs.set.has(&replicas.0) {
+            vs.set = vs.set.difference(&only_replicas);
+        }
+        !vs.set.is_empty()
+    });
+    managed.sets.insert(
+        id.clone(),
+        VersionedSet {
+            set: only_replicas,
+            api_version: req.api_version.to_owned(),
+            applied: operation == Operation::Apply,
+        },
+    );
+    managed.entries.insert(id, entry);
+    encode(&mut new, &managed);
+    new
 }
 
 /// The 409 for apply conflicts. Port of `NewConflictError` and `getConflictMessage`.

@@ -11,7 +11,11 @@
 //! are gone, the namespace. Differs from the API server: deletion is otherwise immediate (no
 //! graceful termination of pods); objects
 //! with `metadata.finalizers` get a `deletionTimestamp` and stay until an update removes the
-//! last finalizer, as in Go. `managedFields` are not maintained. `dryRun=All` runs the same
+//! last finalizer, as in Go. Every write keeps `metadata.managedFields` ([`managed_fields`]):
+//! create, update and non-apply patches record the writer's `Update` entry after decoding
+//! defaults and before admission adds its own (pod tolerations, priority), as the handlers
+//! call the field manager; an apply patch is server-side apply and creates a missing object;
+//! a `scale` write moves `spec.replicas` to its writer. `dryRun=All` runs the same
 //! transaction on a scratch copy of the store and throws it away; a dry-run update answers
 //! with the stored resourceVersion, as Go's `DryRunnableStorage` does.
 
@@ -23,6 +27,8 @@ use crate::crd_schema::CrSchema;
 use crate::crd_validation;
 use crate::defaults::{self, meta_str, with_metadata};
 use crate::event_conversion;
+use crate::fieldpath::FieldSet;
+use crate::managed_fields::{self, Operation};
 use crate::patch::{self, PatchType};
 use crate::resources::ResourceInfo;
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -40,9 +46,14 @@ pub(crate) struct Scope<'a> {
     pub namespace: Option<&'a str>,
     /// `dryRun=All`: run every check, persist nothing, notify no watcher.
     pub dry_run: bool,
+    /// The field manager of the write (`fieldManager`, else from the User-Agent; empty is
+    /// recorded as `unknown`), see [`managed_fields`].
+    pub manager: &'a str,
+    /// `force=true` of an apply patch: take fields other managers own.
+    pub force: bool,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
     /// Runs a write transaction, on a scratch copy for dry runs.
     fn write<T>(&self, store: &Store, f: impl FnOnce(&mut Txn<'_>) -> T) -> T {
         if self.dry_run {
@@ -50,6 +61,48 @@ impl Scope<'_> {
         } else {
             store.write(f)
         }
+    }
+
+    /// What field management needs to know of a write of `part` with this scope. Objects of
+    /// a converted resource (`events.k8s.io/v1`) are managed in the core `v1` form they are
+    /// stored in.
+    fn field_request<'n>(
+        &self,
+        part: Part,
+        now: &'n str,
+        reset: &'n FieldSet,
+        api_version: &'n str,
+    ) -> managed_fields::Request<'n>
+    where
+        'a: 'n,
+    {
+        managed_fields::Request {
+            manager: self.manager,
+            api_version,
+            kind: &self.res.kind,
+            subresource: part.subresource(),
+            now,
+            reset_fields: Some(reset),
+        }
+    }
+
+    /// The apiVersion objects of this scope are managed under.
+    fn managed_api_version(&self) -> String {
+        if event_conversion::converts(self.res) {
+            "v1".to_owned()
+        } else {
+            self.res.api_version()
+        }
+    }
+
+    /// Records the `Update` entry of this write in `new` (`live` is `None` on create).
+    fn record_update(&self, live: Option<&Value>, new: Value, part: Part) -> Value {
+        let now = defaults::now_rfc3339();
+        let reset =
+            managed_fields::reset_fields(&self.res.kind, self.res.has_status, part.subresource());
+        let api_version = self.managed_api_version();
+        let req = self.field_request(part, &now, &reset, &api_version);
+        managed_fields::update(live, new, &req)
     }
 
     fn key(&self, name: &str) -> ObjectKey {
@@ -229,6 +282,11 @@ pub(crate) fn create(
     });
     defaults::apply_defaults(&scope.res.kind, &mut map);
     defaults::normalize(&scope.res.kind, &mut map);
+    let mut map = match scope.record_update(None, Value::Object(map), Part::Main) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    defaults::admit(&scope.res.kind, &mut map);
     scope.write(store, |txn| {
         check_namespace(txn, scope, &name)?;
         let mut map = map;
@@ -289,6 +347,16 @@ pub(crate) enum Part {
     Status,
 }
 
+impl Part {
+    /// The subresource managedFields entries record.
+    fn subresource(self) -> &'static str {
+        match self {
+            Part::Main => "",
+            Part::Status => "status",
+        }
+    }
+}
+
 /// Replaces an object (PUT); `Part::Status` updates only the status subresource.
 pub(crate) fn update(
     store: &Store,
@@ -314,7 +382,7 @@ pub(crate) fn update(
         let Some(existing) = txn.get(&scope.res.key, &key) else {
             if scope.res.kind == "Lease" && part == Part::Main {
                 // Leases allow create-on-update, as in coordination's strategy.
-                return create_in_txn(txn, scope, Value::Object(map));
+                return create_in_txn(txn, scope, Value::Object(map), true);
             }
             return Err(ApiError::not_found(
                 &scope.res.group,
@@ -330,14 +398,17 @@ pub(crate) fn update(
                 name,
             ));
         }
-        write_update(txn, scope, &existing, map, part)
+        write_update(txn, scope, &existing, map, part, true)
     })
 }
 
+/// Creates `object` inside `txn`; `record` adds the writer's `Update` entry (an apply that
+/// creates has recorded its `Apply` entry already).
 fn create_in_txn(
     txn: &mut Txn<'_>,
     scope: Scope<'_>,
     object: Value,
+    record: bool,
 ) -> Result<Arc<StoredObject>, ApiError> {
     let Value::Object(mut map) = object else {
         return Err(ApiError::bad_request("object expected"));
@@ -358,7 +429,13 @@ fn create_in_txn(
     });
     defaults::apply_defaults(&scope.res.kind, &mut map);
     defaults::normalize(&scope.res.kind, &mut map);
-    let object = Value::Object(map);
+    let mut object = Value::Object(map);
+    if record {
+        object = scope.record_update(None, object, Part::Main);
+    }
+    if let Some(map) = object.as_object_mut() {
+        defaults::admit(&scope.res.kind, map);
+    }
     let mut causes = defaults::validate(&scope.res.kind, &object);
     causes.extend(custom_causes(txn, scope.res, &object));
     if !causes.is_empty() {
@@ -372,14 +449,16 @@ fn create_in_txn(
     Ok(txn.put(&scope.res.key, scope.key(&name), object))
 }
 
-/// The shared tail of update and patch: carry server-owned fields over, bump generation, skip
-/// no-op writes, finish deletion when the last finalizer goes.
+/// The shared tail of update and patch: carry server-owned fields over, bump generation,
+/// record the writer's `Update` entry when `record` (an apply or a scale write has set
+/// managedFields already), skip no-op writes, finish deletion when the last finalizer goes.
 fn write_update(
     txn: &mut Txn<'_>,
     scope: Scope<'_>,
     existing: &Arc<StoredObject>,
     mut map: Map<String, Value>,
     part: Part,
+    record: bool,
 ) -> Result<Arc<StoredObject>, ApiError> {
     let res = scope.res;
     let name = meta_str(existing, "name").to_owned();
@@ -433,7 +512,10 @@ fn write_update(
         });
     }
     defaults::normalize(&res.kind, &mut new);
-    let new = Value::Object(new);
+    let mut new = Value::Object(new);
+    if record {
+        new = scope.record_update(Some(existing.value()), new, part);
+    }
     let causes = custom_causes(txn, res, &new);
     if !causes.is_empty() {
         return Err(ApiError::invalid(&res.group, &res.kind, &name, &causes));
@@ -476,6 +558,7 @@ pub(crate) fn update_scale(
     store: &Store,
     scope: Scope<'_>,
     name: &str,
+    operation: Operation,
     scale: impl FnOnce(&Value) -> Result<Value, ApiError>,
 ) -> Result<Value, ApiError> {
     scope.write(store, |txn| {
@@ -501,7 +584,19 @@ pub(crate) fn update_scale(
         if let Some(spec) = spec.as_object_mut() {
             spec.insert("replicas".into(), json!(replicas));
         }
-        let stored = write_update(txn, scope, &existing, map, Part::Main)?;
+        let now = defaults::now_rfc3339();
+        let none = FieldSet::new();
+        let api_version = scope.managed_api_version();
+        let req = managed_fields::Request {
+            subresource: "scale",
+            ..scope.field_request(Part::Main, &now, &none, &api_version)
+        };
+        let map =
+            match managed_fields::scale_to_parent(&existing, Value::Object(map), &req, operation) {
+                Value::Object(m) => m,
+                _ => Map::new(),
+            };
+        let stored = write_update(txn, scope, &existing, map, Part::Main, false)?;
         Ok(crate::scale::view(&stored))
     })
 }
@@ -511,8 +606,10 @@ pub(crate) fn update_scale(
 pub(crate) type Patched = (Arc<StoredObject>, bool, Vec<String>);
 
 /// Patches an object (PATCH). `decode` is the decoding of the patched object (or of an apply
-/// body that creates one), as the handler's codec does it: it drops what decoding drops and
-/// returns the warnings to send (see [`crate::field_validation::patched_custom`]).
+/// configuration), as the handler's codec does it: it drops what decoding drops and returns
+/// the warnings to send (see [`crate::field_validation::patched_custom`]). Merge, JSON and
+/// strategic patches record the writer's `Update` entry; an apply patch is server-side apply
+/// ([`managed_fields::apply`]) and creates a missing object, as Go's `applyPatcher` does.
 pub(crate) fn patch(
     store: &Store,
     scope: Scope<'_>,
@@ -522,18 +619,14 @@ pub(crate) fn patch(
     part: Part,
     decode: impl FnOnce(&mut Value) -> Result<Vec<String>, ApiError>,
 ) -> Result<Patched, ApiError> {
-    let patch_doc = patch::parse(body)?;
+    let patch_doc = patch::parse(kind, body)?;
     scope.write(store, |txn| {
         let key = scope.key(name);
-        let Some(existing) = txn.get(&scope.res.key, &key) else {
-            if kind == PatchType::Apply && part == Part::Main {
-                let mut patch_doc = patch_doc;
-                let warnings = decode(&mut patch_doc)?;
-                let mut map = into_map(patch_doc, scope.res)?;
-                place_in_namespace(scope, &mut map)?;
-                with_metadata(&mut map, |m| m.insert("name".into(), json!(name)));
-                return create_in_txn(txn, scope, Value::Object(map)).map(|o| (o, true, warnings));
-            }
+        let existing = txn.get(&scope.res.key, &key);
+        if kind == PatchType::Apply {
+            return apply_in_txn(txn, scope, name, existing, patch_doc, part, decode);
+        }
+        let Some(existing) = existing else {
             return Err(ApiError::not_found(
                 &scope.res.group,
                 &scope.res.plural,
@@ -547,24 +640,96 @@ pub(crate) fn patch(
             patch::apply(kind, &existing, &patch_doc)?
         };
         let warnings = decode(&mut patched)?;
-        let mut map = into_map(patched, scope.res)?;
-        place_in_namespace(scope, &mut map)?;
-        let patched_rv = with_metadata(&mut map, |m| {
-            m.insert("name".into(), json!(name));
-            m.get("resourceVersion")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        });
-        if !patched_rv.is_empty() && patched_rv != meta_str(&existing, "resourceVersion") {
-            return Err(ApiError::conflict(
-                &scope.res.group,
-                &scope.res.plural,
-                name,
-            ));
-        }
-        write_update(txn, scope, &existing, map, part).map(|o| (o, false, warnings))
+        let map = into_map(patched, scope.res)?;
+        let map = named_in_scope(scope, name, &existing, map)?;
+        write_update(txn, scope, &existing, map, part, true).map(|o| (o, false, warnings))
     })
+}
+
+/// Places a patched object in the request's namespace under `name`; a resourceVersion it
+/// carries must be the stored one (409 otherwise).
+fn named_in_scope(
+    scope: Scope<'_>,
+    name: &str,
+    existing: &StoredObject,
+    mut map: Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError> {
+    place_in_namespace(scope, &mut map)?;
+    let patched_rv = with_metadata(&mut map, |m| {
+        m.insert("name".into(), json!(name));
+        m.get("resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    });
+    if !patched_rv.is_empty() && patched_rv != meta_str(existing, "resourceVersion") {
+        return Err(ApiError::conflict(
+            &scope.res.group,
+            &scope.res.plural,
+            name,
+        ));
+    }
+    Ok(map)
+}
+
+/// Server-side apply of `config` inside `txn`. Port of `applyPatcher` (patch.go): the
+/// configuration is decoded, applied by [`managed_fields::apply`] onto the stored object (or
+/// onto an empty one, creating it: 201), and the result written as an update or create
+/// would be. A converted resource's configuration (`events.k8s.io/v1`) is applied in the
+/// core form it is stored in.
+fn apply_in_txn(
+    txn: &mut Txn<'_>,
+    scope: Scope<'_>,
+    name: &str,
+    existing: Option<Arc<StoredObject>>,
+    mut config: Value,
+    part: Part,
+    decode: impl FnOnce(&mut Value) -> Result<Vec<String>, ApiError>,
+) -> Result<Patched, ApiError> {
+    let res = scope.res;
+    if existing.is_none() && part != Part::Main {
+        return Err(ApiError::not_found(&res.group, &res.plural, name));
+    }
+    let warnings = decode(&mut config)?;
+    let converts = event_conversion::converts(res);
+    if converts
+        && config.get("apiVersion").and_then(Value::as_str) == Some(res.api_version().as_str())
+        && config.get("kind").and_then(Value::as_str) == Some(res.kind.as_str())
+        && let Value::Object(map) = config
+    {
+        config = Value::Object(event_conversion::to_core(map));
+    }
+    let now = defaults::now_rfc3339();
+    let reset = managed_fields::reset_fields(&res.kind, res.has_status, part.subresource());
+    let api_version = scope.managed_api_version();
+    let req = scope.field_request(part, &now, &reset, &api_version);
+    let live = existing.as_ref().map(|e| e.value());
+    let merged = managed_fields::apply(live, &config, &req, scope.force)?;
+    let map = match merged {
+        // Already in the stored form.
+        Value::Object(map) if converts => map,
+        other => into_map(other, res)?,
+    };
+    match existing {
+        None => {
+            let mut map = map;
+            // The empty object applied onto carries the kind's zero `spec`/`status`; Go's
+            // typed defaulting and `PrepareForCreate` treat them as unset, as the JSON
+            // defaulting here does only when they are absent.
+            for top in ["spec", "status"] {
+                if map.get(top).is_some_and(|v| v == &json!({})) && config.get(top).is_none() {
+                    map.remove(top);
+                }
+            }
+            place_in_namespace(scope, &mut map)?;
+            with_metadata(&mut map, |m| m.insert("name".into(), json!(name)));
+            create_in_txn(txn, scope, Value::Object(map), false).map(|o| (o, true, warnings))
+        }
+        Some(existing) => {
+            let map = named_in_scope(scope, name, &existing, map)?;
+            write_update(txn, scope, &existing, map, part, false).map(|o| (o, false, warnings))
+        }
+    }
 }
 
 /// Deletes an object (DELETE) honouring `DeleteOptions.preconditions` and finalizers; returns
@@ -680,9 +845,8 @@ pub(crate) fn delete_collection(
         {
             let name = meta_str(obj, "name").to_owned();
             let inner = Scope {
-                res: scope.res,
                 namespace: Some(meta_str(obj, "namespace")),
-                dry_run: scope.dry_run,
+                ..scope
             };
             delete_in_txn(txn, inner, &name, options)?;
             // Listed as they were before deletion, as the API server does.

@@ -1,11 +1,12 @@
 //! PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902), strategic merge patch
-//! ([`crate::strategic_merge`], by the merge keys of the kind's OpenAPI schema), and
-//! server-side apply, approximated (port of apiserver `pkg/endpoints/handlers/patch.go`'s
+//! ([`crate::strategic_merge`], by the merge keys of the kind's OpenAPI schema), and the
+//! configuration of a server-side apply (port of apiserver `pkg/endpoints/handlers/patch.go`'s
 //! choice of patcher by content type).
 //!
-//! Differs from the API server: `apply-patch+yaml` (server-side apply) is applied as a JSON
-//! merge patch of the applied configuration, with no field ownership or conflicts, and its body
-//! must be JSON (which is what kubectl sends), not YAML.
+//! An apply body (`application/apply-patch+yaml`, or `+json`) is YAML or JSON, decoded as
+//! `applyPatcher` does (`error decoding YAML: ...` otherwise); applying it is field
+//! management's work ([`crate::managed_fields::apply`], called from `objects.rs`), not a
+//! patch of this module.
 //!
 //! Custom resources take JSON patch, merge patch and apply only, as the apiextensions
 //! server's `customresource_handler.go` offers them: a strategic merge patch is a 415
@@ -25,7 +26,8 @@ pub(crate) enum PatchType {
     Json,
     /// `application/strategic-merge-patch+json`.
     Strategic,
-    /// `application/apply-patch+yaml`, applied as a merge patch; creates missing objects.
+    /// `application/apply-patch+yaml` (or `+json`): server-side apply; creates missing
+    /// objects.
     Apply,
 }
 
@@ -64,10 +66,36 @@ pub(crate) fn unsupported_for_custom_resources() -> ApiError {
     )
 }
 
-/// Parses a patch body.
-pub(crate) fn parse(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))
+/// Parses a patch body of type `kind`: JSON, or for apply YAML (of which JSON is a part) that
+/// must hold an object, as `applyPatcher` unmarshals it into one.
+pub(crate) fn parse(kind: PatchType, body: &[u8]) -> Result<Value, ApiError> {
+    if kind != PatchType::Apply {
+        return serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")));
+    }
+    let yaml_error =
+        |e: &dyn std::fmt::Display| ApiError::bad_request(format!("error decoding YAML: {e}"));
+    let value: Value = serde_norway::from_slice(body).map_err(|e| yaml_error(&e))?;
+    match value {
+        Value::Object(_) => Ok(value),
+        // An empty document unmarshals to an empty map in Go.
+        Value::Null => Ok(Value::Object(serde_json::Map::new())),
+        other => Err(yaml_error(&format!(
+            "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            go_json_type(&other)
+        ))),
+    }
+}
+
+/// The name Go's `encoding/json` gives a JSON value's type in an unmarshal error.
+fn go_json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Null | Value::Object(_) => "object",
+    }
 }
 
 /// Applies `patch` to `target`, returning the patched object.
@@ -85,13 +113,18 @@ pub(crate) fn apply(kind: PatchType, target: &Value, patch: &Value) -> Result<Va
                 .unwrap_or(PatchSchema::NONE);
             doc = strategic_merge::apply(target, patch, schema).map_err(strategic_error)?;
         }
-        PatchType::Merge | PatchType::Apply => {
+        PatchType::Merge => {
             if !patch.is_object() {
                 return Err(ApiError::bad_request(
                     "error decoding patch: a merge patch must be a JSON object",
                 ));
             }
             json_patch::merge(&mut doc, patch);
+        }
+        PatchType::Apply => {
+            return Err(ApiError::internal(
+                "an apply configuration is applied by field management, not as a patch",
+            ));
         }
         PatchType::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())

@@ -35,6 +35,11 @@ pub(crate) struct ListOptions {
     pub dry_run_values: Vec<String>,
     /// `fieldValidation=Strict`: reject unknown fields (see `field_validation`).
     pub strict_fields: bool,
+    /// `fieldManager` of a write, as given (empty when absent).
+    pub field_manager: String,
+    /// `force` of a PATCH: `None` when absent (any value counts as given, for
+    /// `ValidatePatchOptions`).
+    pub force: Option<bool>,
 }
 
 fn parse_bool(v: &str) -> bool {
@@ -86,6 +91,8 @@ impl ListOptions {
                     o.dry_run = true;
                 }
                 "fieldValidation" => o.strict_fields = v == "Strict",
+                "fieldManager" => o.field_manager = v.into_owned(),
+                "force" => o.force = Some(parse_bool(&v)),
                 _ => {}
             }
         }

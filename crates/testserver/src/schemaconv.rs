@@ -101,6 +101,7 @@ impl<'a> TypeView<'a> {
     }
 
     /// A view of an OpenAPI node inside `schemas`.
+    #[cfg(test)]
     pub(crate) fn new(schemas: &'a Map<String, Value>, node: &'a Value) -> TypeView<'a> {
         TypeView {
             schemas: Some(schemas),

@@ -28,6 +28,10 @@ use crate::event_conversion;
 use crate::faults::{FaultMatch, Faults};
 use crate::list;
 use crate::objects::{self, NAMESPACES, Part, Scope};
+
+/// The field manager of the in-process helpers: what kube-apiserver records for a request
+/// with neither `fieldManager` nor a User-Agent (`buildManagerInfo`'s default).
+const IN_PROCESS_MANAGER: &str = crate::managed_fields::UNKNOWN_MANAGER;
 use crate::query::ListOptions;
 use crate::request_info::RequestInfo;
 use crate::resources::{CustomResource, Registry};
@@ -252,13 +256,17 @@ impl TestServer {
 
     /// Creates an object as POST would, at a collection path such as
     /// `/api/v1/namespaces/default/pods`; returns the stored object (with uid,
-    /// resourceVersion, defaults). Watchers see it as ADDED.
+    /// resourceVersion, defaults, and a `managedFields` `Update` entry of manager `unknown`,
+    /// what kube-apiserver records for a request with neither `fieldManager` nor a
+    /// User-Agent). Watchers see it as ADDED.
     pub fn create(&self, collection_path: &str, object: Value) -> Result<Value, Error> {
         let r = self.resolve(collection_path, false)?;
         let scope = Scope {
             res: &r.res,
             namespace: r.namespace.as_deref(),
             dry_run: false,
+            manager: IN_PROCESS_MANAGER,
+            force: false,
         };
         let created = objects::create(&self.shared.store, scope, object)?;
         crate::crd::serve_if_crd(&self.shared, scope, &created);
@@ -272,6 +280,8 @@ impl TestServer {
             res: &r.res,
             namespace: r.namespace.as_deref(),
             dry_run: false,
+            manager: IN_PROCESS_MANAGER,
+            force: false,
         };
         let name = r.name.as_deref().unwrap_or_default();
         let obj = objects::get(&self.shared.store, scope, name)?;
@@ -280,13 +290,16 @@ impl TestServer {
 
     /// Replaces an object as PUT would. An empty `metadata.resourceVersion` skips the
     /// conflict check. On a `.../status` path only the status changes; on the main path a
-    /// kind with a status subresource keeps its stored status, as on the API server.
+    /// kind with a status subresource keeps its stored status, as on the API server. The
+    /// change is recorded in `managedFields` as by manager `unknown`, like [`create`](Self::create).
     pub fn update(&self, object_path: &str, object: Value) -> Result<Value, Error> {
         let r = self.resolve(object_path, true)?;
         let scope = Scope {
             res: &r.res,
             namespace: r.namespace.as_deref(),
             dry_run: false,
+            manager: IN_PROCESS_MANAGER,
+            force: false,
         };
         let part = if r.subresource.is_some() {
             Part::Status
@@ -309,6 +322,8 @@ impl TestServer {
             res: &r.res,
             namespace: r.namespace.as_deref(),
             dry_run: false,
+            manager: IN_PROCESS_MANAGER,
+            force: false,
         };
         let name = r.name.as_deref().unwrap_or_default();
         let deleted = objects::delete(&self.shared.store, scope, name, None)?;
@@ -328,6 +343,8 @@ impl TestServer {
             res: &r.res,
             namespace: r.namespace.as_deref(),
             dry_run: false,
+            manager: IN_PROCESS_MANAGER,
+            force: false,
         };
         let page = list::list(&self.shared.store, scope, &ListOptions::default())?;
         Ok(page

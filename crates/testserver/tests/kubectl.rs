@@ -72,7 +72,13 @@ async fn create_apply_get_json_and_delete() {
     let created = run(&url, &dir, &["create", "-f", file]).await;
     assert_eq!(created.trim(), "configmap/cfg created");
     std::fs::write(&manifest, cm("2").to_string()).unwrap();
-    let applied = run(&url, &dir, &["apply", "--server-side", "-f", file]).await;
+    // kubectl-create owns data.a: taking it over needs --force-conflicts, as on a real server.
+    let applied = run(
+        &url,
+        &dir,
+        &["apply", "--server-side", "--force-conflicts", "-f", file],
+    )
+    .await;
     assert_eq!(applied.trim(), "configmap/cfg serverside-applied");
     assert_eq!(
         server

@@ -4,8 +4,8 @@
 //! set of fields present (two levels deep) and, for watches, the sequence of event types and
 //! object kinds. uids, timestamps and resourceVersion values differ by design.
 //!
-//! Known, documented differences that the comparison ignores: `metadata.managedFields` (not
-//! maintained), Table columns of priority 1 (not printed by default), and periodic BOOKMARKs
+//! Known, documented differences that the comparison ignores: `metadata.managedFields` (kept, but
+//! their times and the recording's writers differ), Table columns of priority 1 (not printed by default), and periodic BOOKMARKs
 //! (the interval differs; a recorded bookmark must still be matched by at least one).
 
 #![allow(clippy::unwrap_used, missing_docs)]
