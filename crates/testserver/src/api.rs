@@ -480,24 +480,32 @@ async fn resource_request(
                     false => ApiError::unsupported_media_type(&ct),
                 })?;
             let bytes = read_body(shared, req).await?;
+            // An apply configuration of a built-in kind is checked as a body, like a create;
+            // other patches are checked on the object they produce, as Go's patchers do.
             let (mut warnings, body_found) = match (kind, r.res.custom) {
-                (PatchType::Json, _) => (Vec::new(), Vec::new()),
-                (_, true) if validation != field_validation::Directive::Ignore => {
-                    (Vec::new(), field_validation::duplicates(&bytes))
-                }
-                (_, true) => (Vec::new(), Vec::new()),
-                (_, false) => (
+                (PatchType::Apply, false) => (
                     field_validation::check(&r.res, validation, &bytes)?,
                     Vec::new(),
                 ),
+                _ => (
+                    Vec::new(),
+                    field_validation::patch_body_findings(validation, kind, &bytes),
+                ),
+            };
+            let strategic_patch = match kind {
+                PatchType::Strategic if validation == field_validation::Directive::Strict => {
+                    serde_json::from_slice::<Value>(&bytes).ok()
+                }
+                _ => None,
             };
             let cr = CrSchema::current(store, &r.res);
             let decode = |patched: &mut Value| {
-                field_validation::patched_custom(
+                field_validation::patched(
                     &r.res,
                     cr.as_ref(),
                     validation,
                     body_found,
+                    strategic_patch.as_ref(),
                     patched,
                 )
             };

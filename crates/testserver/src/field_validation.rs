@@ -21,17 +21,19 @@
 //! removed from the body before it is stored ([`decode`], under every directive, as decoding
 //! into the Go type does), and a custom resource is pruned by its CRD's schema
 //! ([`crd_schema::coerce`]), which also names what it dropped: `strict decoding error:
-//! unknown field "spec.foo"` under `Strict`, a warning each under `Warn`. A patch of a custom
-//! resource is checked on the patched object, as Go's `jsonPatcher` does: under `Strict` the
-//! answer is Go's 422 `"" is invalid: patch: Invalid value: "<patched object>": strict
-//! decoding error: ...` ([`patched_custom`]).
+//! unknown field "spec.foo"` under `Strict`, a warning each under `Warn`. A merge, JSON or
+//! strategic merge patch is checked on the object it produces, as Go's patchers do
+//! ([`patched`]): the patch body's duplicate fields first, then the patched object's unknown
+//! fields; under `Strict` the answer is Go's 422 `"" is invalid: patch: Invalid value:
+//! "<patched object>": strict decoding error: ...` (for a strategic merge patch the value is
+//! the patch, printed as Go prints a map).
 //!
-//! Differs from Go: patch bodies of built-in kinds are checked as partial objects (keys
-//! starting with `$`, strategic-merge directives, skipped; JSON patches not checked) with the
-//! create's 400 rather than checked as the patched object with a 422; the unknown fields of a
-//! custom resource come in Go's order (metadata, then the pruned paths sorted) but the
-//! metadata's own in key order, not body order; protobuf bodies are not checked (they
-//! cannot carry unknown fields).
+//! Differs from Go: an apply configuration of a built-in kind is checked as a body, like a
+//! create; the unknown fields of a custom resource come in Go's order (metadata, then the
+//! pruned paths sorted) but the metadata's own in key order, not body order; a patched
+//! object's unknown fields come in key order (Go's patched JSON is also key-sorted, except
+//! where it keeps struct order); a JSON patch's operations are checked for duplicate keys
+//! only; protobuf bodies are not checked (they cannot carry unknown fields).
 
 use std::collections::HashSet;
 
@@ -43,6 +45,7 @@ use serde_json::{Map, Value};
 use crate::body::Body;
 use crate::crd_schema::{self, CrSchema};
 use crate::openapi::{self, kind_schema, resolve};
+use crate::patch::PatchType;
 use crate::resources::ResourceInfo;
 use crate::status::ApiError;
 
@@ -153,33 +156,55 @@ fn unknown_texts(paths: Vec<String>) -> impl Iterator<Item = String> {
     paths.into_iter().map(|p| format!("unknown field \"{p}\""))
 }
 
-/// Port of the custom-resource half of `jsonPatcher.applyPatchToCurrentObject`: decodes the
-/// `patched` object of `res` as the codec does (pruned by its schema, see [`crd_schema::coerce`]),
-/// with `body_found` the strict errors of the patch body itself (duplicate fields). Returns the
-/// warnings to send; a built-in kind's patched object only loses its unknown fields (its
-/// body was checked by [`check`]).
+/// Port of the decoding step of `jsonPatcher.applyPatchToCurrentObject` and of
+/// `applyPatchToObject` (the strategic merge patcher): decodes the `patched` object of `res`
+/// as the codec does, with `body_found` the strict errors of the patch body itself (its
+/// duplicate fields; see [`patch_body_findings`]). A custom resource is pruned by its schema
+/// ([`crd_schema::coerce`]); a built-in kind loses the fields its schema does not declare.
+/// What was found becomes warnings under `Warn`. An apply configuration of a built-in kind
+/// was checked as a body by [`check`] and only loses its unknown fields here.
 ///
 /// # Errors
 ///
 /// Under `Strict`, Go's 422 about the field `patch`, whose value is the patched object before
-/// pruning.
-pub(crate) fn patched_custom(
+/// decoding (merge and JSON patches) or the patch itself as Go prints a map (`%+v`, strategic
+/// merge patches: `strategic_patch`).
+pub(crate) fn patched(
     res: &ResourceInfo,
     cr: Option<&CrSchema>,
     directive: Directive,
     body_found: Vec<String>,
+    strategic_patch: Option<&Value>,
     patched: &mut Value,
 ) -> Result<Vec<String>, ApiError> {
-    if !res.custom {
-        drop_builtin_unknown(res, patched);
+    if directive == Directive::Ignore {
+        if res.custom {
+            if let Some(cr) = cr {
+                crd_schema::coerce(patched, cr);
+            }
+        } else {
+            drop_builtin_unknown(res, patched);
+        }
         return Ok(Vec::new());
     }
-    let Some(cr) = cr else {
-        return Ok(Vec::new());
-    };
-    let before = (directive == Directive::Strict).then(|| patched.to_string());
+    let before = (directive == Directive::Strict).then(|| match strategic_patch {
+        Some(patch) => crate::strategic_merge::go_value(patch),
+        None => patched.to_string(),
+    });
     let mut found = body_found;
-    found.extend(unknown_texts(crd_schema::coerce(patched, cr)));
+    if res.custom {
+        if let Some(cr) = cr {
+            found.extend(unknown_texts(crd_schema::coerce(patched, cr)));
+        }
+    } else {
+        let mut unknown = Vec::new();
+        if let Some(schemas) = openapi::builtin_schemas(&res.group, &res.version)
+            && let Some(schema) = kind_schema(schemas, &res.group, &res.version, &res.kind)
+        {
+            openapi::drop_unknown(schemas, schema, patched, "", &mut unknown);
+        }
+        found.extend(unknown_texts(unknown));
+    }
     match (directive, before) {
         (_, _) if found.is_empty() => Ok(Vec::new()),
         (Directive::Strict, Some(before)) => {
@@ -199,6 +224,27 @@ pub(crate) fn patched_custom(
         }
         (Directive::Warn, _) => Ok(found),
         _ => Ok(Vec::new()),
+    }
+}
+
+/// The strict errors of a patch body of type `kind` under `directive`, as `applyJSPatch` and
+/// `strategicPatchObject` collect them before patching: its duplicate fields, prefixed
+/// `json patch ` for a JSON patch; none under `Ignore`.
+pub(crate) fn patch_body_findings(
+    directive: Directive,
+    kind: PatchType,
+    raw: &[u8],
+) -> Vec<String> {
+    if directive == Directive::Ignore {
+        return Vec::new();
+    }
+    let found = duplicates(raw);
+    match kind {
+        PatchType::Json => found
+            .into_iter()
+            .map(|f| format!("json patch {f}"))
+            .collect(),
+        _ => found,
     }
 }
 

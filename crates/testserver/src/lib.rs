@@ -177,8 +177,7 @@
 //! configurations excepted); DeleteOptions
 //! bodies may be JSON or protobuf. CRD schemas are not checked for being structural, apply no
 //! defaults, and validate without `format`, CEL rules, `allOf`/`anyOf`/`oneOf`/`not` or
-//! ratcheting (see the `crd_validation` module); a strict patch of a built-in kind is
-//! checked on its body with a 400, where Go checks the patched object with a 422. OpenAPI documents are JSON only: kubectl 1.32 reads v3 as JSON,
+//! ratcheting (see the `crd_validation` module). OpenAPI documents are JSON only: kubectl 1.32 reads v3 as JSON,
 //! but a client that accepts only the protobuf form of v2 gets 406.
 
 pub mod admin;

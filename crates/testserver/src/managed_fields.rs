@@ -12,7 +12,7 @@
 //!
 //! Data flow: a write reads `metadata.managedFields` into one [`FieldSet`] per manager
 //! identifier (manager, operation, apiVersion for updates, subresource), runs
-//! [`Updater`](crate::structured_merge::Updater) and writes the sets back, sorted as Go sorts
+//! [`Updater`] and writes the sets back, sorted as Go sorts
 //! them. [`update`] serves create, update and non-apply patches; [`apply`] serves
 //! `application/apply-patch+yaml` and returns the merged object or a 409 conflict.
 //!

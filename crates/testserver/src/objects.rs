@@ -607,7 +607,7 @@ pub(crate) type Patched = (Arc<StoredObject>, bool, Vec<String>);
 
 /// Patches an object (PATCH). `decode` is the decoding of the patched object (or of an apply
 /// configuration), as the handler's codec does it: it drops what decoding drops and returns
-/// the warnings to send (see [`crate::field_validation::patched_custom`]). Merge, JSON and
+/// the warnings to send (see [`crate::field_validation::patched`]). Merge, JSON and
 /// strategic patches record the writer's `Update` entry; an apply patch is server-side apply
 /// ([`managed_fields::apply`]) and creates a missing object, as Go's `applyPatcher` does.
 pub(crate) fn patch(

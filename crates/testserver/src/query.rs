@@ -31,7 +31,7 @@ pub(crate) struct ListOptions {
     pub timeout: Option<Duration>,
     /// `dryRun=All`: validate but do not persist.
     pub dry_run: bool,
-    /// Every `dryRun` value given, for [`validate_dry_run`] (`All` is the only valid one).
+    /// Every `dryRun` value given, for `validate_dry_run` (`All` is the only valid one).
     pub dry_run_values: Vec<String>,
     /// `fieldValidation=Strict`: reject unknown fields (see `field_validation`).
     pub strict_fields: bool,

@@ -89,7 +89,7 @@ fn line(kind: &str, object: &Value) -> Vec<u8> {
     buf
 }
 
-/// Appends the line [`line`] would write for a stored object, from its cached JSON:
+/// Appends the line [`line()`] would write for a stored object, from its cached JSON:
 /// `{"type":<kind>,"object":<object>}` and a newline, the field order of [`WireEvent`].
 fn write_stored_line(
     buf: &mut Vec<u8>,

@@ -141,3 +141,100 @@ async fn warn_on_a_patch_sends_one_header_per_field() {
         ]
     );
 }
+
+/// A ConfigMap `c` in [`NS`] holding `data.k: v`.
+async fn server_with_configmap() -> TestServer {
+    let server = TestServer::start().await.unwrap();
+    server.create_namespace(NS).unwrap();
+    server
+        .create(
+            &format!("/api/v1/namespaces/{NS}/configmaps"),
+            json!({"metadata": {"name": "c"}, "data": {"k": "v"}}),
+        )
+        .unwrap();
+    server
+}
+
+async fn patch_configmap(server: &TestServer, query: &str, ct: &str, body: &str) -> common::Resp {
+    common::Client::new(server)
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/namespaces/{NS}/configmaps/c?{query}"),
+            Some(ct),
+            body.as_bytes().to_vec(),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_strict_merge_patch_is_checked_on_the_patched_object_with_a_422() {
+    let server = server_with_configmap().await;
+    let resp = patch_configmap(
+        &server,
+        "fieldValidation=Strict",
+        "application/merge-patch+json",
+        r#"{"zz":1,"a":1,"a":2}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 422, "{}", resp.json());
+    let status = resp.json();
+    assert_eq!(status["reason"], "Invalid");
+    let message = status["message"].as_str().unwrap();
+    // Go: the body's strict errors (duplicates) first, then the patched object's unknown
+    // fields; the value is the patched object.
+    assert!(
+        message.starts_with(" \"\" is invalid: patch: Invalid value: \"{"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(
+            ": strict decoding error: duplicate field \"a\", unknown field \"a\", unknown field \"zz\""
+        ),
+        "{message}"
+    );
+    assert_eq!(status["details"]["causes"][0]["field"], "patch");
+    let stored = server
+        .get(&format!("/api/v1/namespaces/{NS}/configmaps/c"))
+        .unwrap();
+    assert!(stored.get("zz").is_none(), "nothing was written: {stored}");
+}
+
+#[tokio::test]
+async fn a_strict_strategic_merge_patch_names_the_patch_as_go_prints_a_map() {
+    let server = server_with_configmap().await;
+    let resp = patch_configmap(
+        &server,
+        "fieldValidation=Strict",
+        "application/strategic-merge-patch+json",
+        r#"{"data":{"k":"w"},"extra":{"x":1}}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 422, "{}", resp.json());
+    assert_eq!(
+        resp.json()["message"],
+        " \"\" is invalid: patch: Invalid value: \"map[data:map[k:w] extra:map[x:1]]\": \
+         strict decoding error: unknown field \"extra\""
+    );
+}
+
+#[tokio::test]
+async fn a_json_patch_adding_an_unknown_field_warns_and_the_field_is_not_stored() {
+    let server = server_with_configmap().await;
+    let resp = patch_configmap(
+        &server,
+        "fieldValidation=Warn",
+        "application/json-patch+json",
+        r#"[{"op":"add","path":"/spec","value":{"x":1}},{"op":"replace","path":"/data/k","value":"w"}]"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.json());
+    assert_eq!(
+        warnings(&resp),
+        vec![r#"299 - "unknown field \"spec\"""#.to_owned()]
+    );
+    let stored = server
+        .get(&format!("/api/v1/namespaces/{NS}/configmaps/c"))
+        .unwrap();
+    assert_eq!(stored["data"]["k"], "w");
+    assert!(stored.get("spec").is_none(), "{stored}");
+}
