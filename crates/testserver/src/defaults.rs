@@ -31,10 +31,11 @@ pub(crate) fn now_rfc3339() -> String {
     })
 }
 
-/// Seconds since `timestamp` (RFC 3339), or `None` if it does not parse.
+/// Seconds since `timestamp` (RFC 3339), negative for a time in the future, or `None` if it
+/// does not parse.
 pub(crate) fn age_seconds(timestamp: &str) -> Option<i64> {
     let then = OffsetDateTime::parse(timestamp, &Rfc3339).ok()?;
-    Some((OffsetDateTime::now_utc() - then).whole_seconds().max(0))
+    Some((OffsetDateTime::now_utc() - then).whole_seconds())
 }
 
 /// A random version-4 UUID.

@@ -191,10 +191,15 @@ fn subjects(obj: &Value) -> [Value; 3] {
     out.map(|v| json!(v.join(", ")))
 }
 
-/// Port of apimachinery `pkg/util/duration`: `HumanDuration`, in whole seconds.
+/// Port of apimachinery `pkg/util/duration`: `HumanDuration`, in whole seconds. Up to a second
+/// in the future is clock skew (`0s`); further is `<invalid>`, as in Go.
 pub(crate) fn human_age(secs: i64) -> String {
     let (m, h, d) = (secs / 60, secs / 3600, secs / 86400);
-    if secs < 120 {
+    if secs < -1 {
+        "<invalid>".to_owned()
+    } else if secs < 0 {
+        "0s".to_owned()
+    } else if secs < 120 {
         format!("{secs}s")
     } else if m < 10 {
         let s = secs % 60;
@@ -786,6 +791,8 @@ mod tests {
     #[test]
     fn ages_print_like_kubectl() {
         assert_eq!(human_age(5), "5s");
+        assert_eq!(human_age(-1), "0s", "a second of clock skew is now");
+        assert_eq!(human_age(-2), "<invalid>");
         assert_eq!(human_age(150), "2m30s");
         assert_eq!(human_age(3 * 3600), "3h");
         assert_eq!(human_age(3 * 86400 + 3600), "3d1h");
