@@ -44,7 +44,7 @@ use serde_json::{Map, Value};
 
 use crate::body::Body;
 use crate::crd_schema::{self, CrSchema};
-use crate::openapi::{self, kind_schema, resolve};
+use crate::openapi::{self, kind_schema};
 use crate::patch::PatchType;
 use crate::resources::ResourceInfo;
 use crate::status::ApiError;
@@ -390,40 +390,24 @@ fn walk(
     out: &mut Vec<Finding>,
     depth: usize,
 ) {
-    // Schemas of the built-ins are at most a few dozen levels deep; deeper input is not checked.
-    if depth > 64 {
+    let Some(schema) = openapi::checked(schemas, schema, depth) else {
         return;
-    }
-    let schema = resolve(schemas, schema);
-    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
-        return;
-    }
+    };
     match node {
         Node::Object(members) => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-            if properties.is_none() && additional.is_none() {
-                // An object without declared fields (RawExtension, FieldsV1, ...).
+            let Some(member_schema) = openapi::member_schemas(schema) else {
                 return;
-            }
+            };
             let mut seen = HashSet::new();
             for (key, v) in members {
                 if key.starts_with('$') {
                     continue;
                 }
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
+                let child = openapi::child_path(path, key);
                 if !seen.insert(key.as_str()) {
                     out.push(Finding(format!("duplicate field \"{child}\"")));
                 }
-                let field = match properties {
-                    Some(props) => props.get(key),
-                    None => additional,
-                };
-                match field {
+                match member_schema(key) {
                     Some(s) => walk(schemas, s, v, &child, out, depth + 1),
                     None => out.push(Finding(format!("unknown field \"{child}\""))),
                 }

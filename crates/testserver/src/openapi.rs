@@ -243,6 +243,46 @@ pub(crate) fn drop_unknown(
     drop_walk(schemas, schema, value, path, out, 0);
 }
 
+/// How field validation reads a schema node for an object's members (`schema` already
+/// resolved by [`checked`]): `None` when the object declares no fields (RawExtension,
+/// FieldsV1, ...) and so is not checked; else, for each member key, its schema, or `None` for
+/// an unknown field.
+pub(crate) fn member_schemas<'a>(
+    schema: &'a Value,
+) -> Option<impl Fn(&str) -> Option<&'a Value> + 'a> {
+    let properties = schema.get("properties").and_then(Value::as_object);
+    let additional = schema.get("additionalProperties").filter(|a| a.is_object());
+    if properties.is_none() && additional.is_none() {
+        return None;
+    }
+    Some(move |key: &str| match properties {
+        Some(props) => props.get(key),
+        None => additional,
+    })
+}
+
+/// `schema` with its `$ref`s resolved, or `None` where field validation stops: past 64
+/// levels (the built-ins' schemas are at most a few dozen deep) and under
+/// `x-kubernetes-preserve-unknown-fields`.
+pub(crate) fn checked<'a>(
+    schemas: &'a Map<String, Value>,
+    schema: &'a Value,
+    depth: usize,
+) -> Option<&'a Value> {
+    let schema = resolve(schemas, schema);
+    (depth <= 64 && schema.get("x-kubernetes-preserve-unknown-fields") != Some(&Value::Bool(true)))
+        .then_some(schema)
+}
+
+/// The path of member `key` below `path` (`spec.containers[0].image`).
+pub(crate) fn child_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
 fn drop_walk(
     schemas: &Map<String, Value>,
     schema: &Value,
@@ -251,40 +291,24 @@ fn drop_walk(
     out: &mut Vec<String>,
     depth: usize,
 ) {
-    if depth > 64 {
+    let Some(schema) = checked(schemas, schema, depth) else {
         return;
-    }
-    let schema = resolve(schemas, schema);
-    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
-        return;
-    }
+    };
     match value {
         Value::Object(members) => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties").filter(|a| a.is_object());
-            if properties.is_none() && additional.is_none() {
+            let Some(member_schema) = member_schemas(schema) else {
                 return;
-            }
-            let keys: Vec<String> = members.keys().cloned().collect();
-            for key in keys {
-                let child = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                let field = match properties {
-                    Some(props) => props.get(&key),
-                    None => additional,
-                };
-                match (field, members.get_mut(&key)) {
-                    (Some(s), Some(v)) => drop_walk(schemas, s, v, &child, out, depth + 1),
-                    (None, _) => {
-                        members.remove(&key);
-                        out.push(child);
-                    }
-                    (Some(_), None) => {}
+            };
+            members.retain(|key, v| match member_schema(key) {
+                Some(s) => {
+                    drop_walk(schemas, s, v, &child_path(path, key), out, depth + 1);
+                    true
                 }
-            }
+                None => {
+                    out.push(child_path(path, key));
+                    false
+                }
+            });
         }
         Value::Array(items) => {
             if let Some(s) = schema.get("items") {

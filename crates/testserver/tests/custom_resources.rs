@@ -7,10 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::Duration;
-
+use common::kubectl::{run_failing, run_with_stderr, scratch};
 use http::Method;
 use serde_json::{Value, json};
 use testserver::TestServer;
@@ -381,64 +378,18 @@ async fn a_malformed_crd_schema_never_fails_the_server() {
     assert_eq!(c.get("/version").await.status, 200);
 }
 
-fn kubectl_path() -> Option<PathBuf> {
-    let mut candidates: Vec<PathBuf> = std::env::var_os("KUBECTL")
-        .map(PathBuf::from)
-        .into_iter()
-        .collect();
-    if let Some(path) = std::env::var_os("PATH") {
-        candidates.extend(std::env::split_paths(&path).map(|d| d.join("kubectl")));
-    }
-    candidates.into_iter().find(|p| p.is_file())
-}
-
-/// Removes a scratch directory when the test ends.
-struct Scratch(PathBuf);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-async fn kubectl(url: &str, dir: &Path, args: &[&str]) -> std::process::Output {
-    let kubectl = kubectl_path().expect("kubectl 1.32 on PATH (or $KUBECTL)");
-    let mut cmd = tokio::process::Command::new(kubectl);
-    cmd.arg("--server")
-        .arg(url)
-        .arg("--cache-dir")
-        .arg(dir.join("cache"))
-        .args(args)
-        .env("KUBECONFIG", dir.join("no-kubeconfig"))
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("kubectl finishes within a minute")
-        .unwrap()
-}
-
 #[tokio::test]
 async fn kubectl_apply_of_a_custom_resource_with_a_typo_gets_the_strict_decoding_error() {
     let (server, _c) = server_with_widgets().await;
-    let dir = Scratch(std::env::temp_dir().join(format!(
-        "testserver-custom-resources-{}",
-        std::process::id()
-    )));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let manifest = dir.0.join("widget.json");
+    let dir = scratch("typo");
+    let manifest = dir.join("widget.json");
     let typo = widget("w", json!({"color": "red", "colour": "blue"}));
     std::fs::write(&manifest, typo.to_string()).unwrap();
     let file = manifest.to_str().unwrap();
+    let url = server.url();
 
-    let out = kubectl(
-        &server.url(),
-        &dir.0,
-        &["apply", "-n", "default", "-f", file],
-    )
-    .await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    // kubectl validates by default (fieldValidation=Strict).
+    let stderr = run_failing(&url, &dir, &["apply", "-n", "default", "-f", file]).await;
     assert!(
         stderr.contains(
             "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: \
@@ -447,16 +398,17 @@ async fn kubectl_apply_of_a_custom_resource_with_a_typo_gets_the_strict_decoding
         "{stderr}"
     );
 
-    let out = kubectl(
-        &server.url(),
-        &dir.0,
-        &["apply", "-n", "default", "--validate=false", "-f", file],
+    // `--validate=warn` (fieldValidation=Warn): stored without the typo, and kubectl prints
+    // the server's warning.
+    let (_, stderr) = run_with_stderr(
+        &url,
+        &dir,
+        &["apply", "-n", "default", "--validate=warn", "-f", file],
     )
     .await;
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("Warning: unknown field \"spec.colour\""),
+        "{stderr}"
     );
     let stored = server.get(&format!("{WIDGETS}/w")).unwrap();
     assert_eq!(stored["spec"], json!({"color": "red"}));
