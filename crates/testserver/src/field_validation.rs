@@ -126,7 +126,7 @@ pub(crate) fn decode(
             (Directive::Ignore, _) | (_, None) => Vec::new(),
             (_, Some(raw)) => findings(res, raw).into_iter().map(|f| f.0).collect(),
         };
-        drop_builtin_unknown(res, value);
+        let _dropped = drop_builtin_unknown(res, value);
         found
     };
     verdict(res, directive, found)
@@ -177,16 +177,6 @@ pub(crate) fn patched(
     strategic_patch: Option<&Value>,
     patched: &mut Value,
 ) -> Result<Vec<String>, ApiError> {
-    if directive == Directive::Ignore {
-        if res.custom {
-            if let Some(cr) = cr {
-                crd_schema::coerce(patched, cr);
-            }
-        } else {
-            drop_builtin_unknown(res, patched);
-        }
-        return Ok(Vec::new());
-    }
     let before = (directive == Directive::Strict).then(|| match strategic_patch {
         Some(patch) => crate::strategic_merge::go_value(patch),
         None => patched.to_string(),
@@ -197,13 +187,7 @@ pub(crate) fn patched(
             found.extend(unknown_texts(crd_schema::coerce(patched, cr)));
         }
     } else {
-        let mut unknown = Vec::new();
-        if let Some(schemas) = openapi::builtin_schemas(&res.group, &res.version)
-            && let Some(schema) = kind_schema(schemas, &res.group, &res.version, &res.kind)
-        {
-            openapi::drop_unknown(schemas, schema, patched, "", &mut unknown);
-        }
-        found.extend(unknown_texts(unknown));
+        found.extend(unknown_texts(drop_builtin_unknown(res, patched)));
     }
     match (directive, before) {
         (_, _) if found.is_empty() => Ok(Vec::new()),
@@ -285,15 +269,15 @@ fn walk_duplicates(node: &Node, path: &str, out: &mut Vec<String>) {
 }
 
 /// Removes from `value` (an object of built-in kind `res`) the fields its schema does not
-/// declare, as decoding into the Go type does.
-fn drop_builtin_unknown(res: &ResourceInfo, value: &mut Value) {
-    let Some(schemas) = openapi::builtin_schemas(&res.group, &res.version) else {
-        return;
-    };
-    let Some(schema) = kind_schema(schemas, &res.group, &res.version, &res.kind) else {
-        return;
-    };
-    openapi::drop_unknown(schemas, schema, value, "", &mut Vec::new());
+/// declare, as decoding into the Go type does; returns their paths.
+fn drop_builtin_unknown(res: &ResourceInfo, value: &mut Value) -> Vec<String> {
+    let mut dropped = Vec::new();
+    if let Some(schemas) = openapi::builtin_schemas(&res.group, &res.version)
+        && let Some(schema) = kind_schema(schemas, &res.group, &res.version, &res.kind)
+    {
+        openapi::drop_unknown(schemas, schema, value, "", &mut dropped);
+    }
+    dropped
 }
 
 /// Adds one `Warning: 299 - "<text>"` header per warning (`warning.AddWarning` as the
